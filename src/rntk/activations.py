@@ -1,0 +1,203 @@
+r"""Dual activations: the Gaussian expectations that drive the limit recursion.
+
+For :math:`(u, v) \sim \mathcal N(0, [[q_1, c], [c, q_2]])` an activation
+:math:`\phi` has the dual map
+
+.. math::
+
+    V(q_1, q_2, c) = E[\phi(u)\phi(v)], \qquad V'(q_1, q_2, c) = E[\phi'(u)\phi'(v)].
+
+Each activation states its dual map once, in :meth:`DualActivation.cross`. The
+recursion evaluates it on blocks of sequence pairs at one time step, where the
+per-sequence variances ``q_1`` (rows) and ``q_2`` (columns) are shared across a
+whole row or column of the block; so the map is split into per-sequence factors
+(:meth:`~DualActivation.factors`, computed once per sequence, step and layer)
+and an in-place block evaluation. :meth:`~DualActivation.dual` is the plain
+broadcasting form ``(c, q_1, q_2) -> (V, V')`` for everything else.
+
+References: Cho and Saul, "Kernel methods for deep learning" (NeurIPS 2009) for
+the ReLU arc-cosine kernel; Williams, "Computing with infinite networks"
+(NeurIPS 1996) for erf; spec section 5.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+__all__ = ["DualActivation", "Erf", "ReLU", "get_activation"]
+
+_TWO_PI = 2.0 * np.pi
+
+
+class DualActivation(ABC):
+    """An activation function described by its dual map (see the module docstring)."""
+
+    name: str = ""
+
+    @abstractmethod
+    def diagonal(self, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(V(q, q, q), V'(q, q, q))``: the dual map of a sequence with itself.
+
+        Evaluated from closed forms in ``q`` alone, never through the correlation
+        (which is 1 up to rounding and loses half the digits in ``arccos``).
+        """
+
+    @abstractmethod
+    def factors(self, variance: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per-sequence quantities that :meth:`cross` needs, each shaped like ``variance``."""
+
+    @abstractmethod
+    def cross(
+        self,
+        covariance: np.ndarray,
+        row_factors: tuple[np.ndarray, ...],
+        column_factors: tuple[np.ndarray, ...],
+        kernel_out: np.ndarray,
+        derivative_out: np.ndarray,
+        scratch: np.ndarray,
+    ) -> None:
+        """Write ``V`` into ``kernel_out`` and ``V'`` into ``derivative_out``.
+
+        ``row_factors`` and ``column_factors`` come from :meth:`factors` and must
+        broadcast against ``covariance`` (column and row vectors for a block).
+        ``covariance`` is read only; ``scratch`` is a work array of its shape.
+        """
+
+    def dual(self, covariance, variance1, variance2) -> tuple[np.ndarray, np.ndarray]:
+        """``(V(q1, q2, c), V'(q1, q2, c))`` for broadcastable arrays ``c, q1, q2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rntk.activations import ReLU
+        >>> k, kd = ReLU().dual(0.0, 1.0, 1.0)   # independent unit Gaussians
+        >>> bool(np.isclose(k, 1 / (2 * np.pi))), bool(np.isclose(kd, 0.25))
+        (True, True)
+        """
+        covariance, variance1, variance2 = np.broadcast_arrays(
+            *(np.asarray(a, dtype=np.float64) for a in (covariance, variance1, variance2))
+        )
+        kernel, derivative, scratch = (np.empty(covariance.shape) for _ in range(3))
+        self.cross(
+            covariance,
+            self.factors(variance1),
+            self.factors(variance2),
+            kernel,
+            derivative,
+            scratch,
+        )
+        return kernel, derivative
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class ReLU(DualActivation):
+    r"""ReLU, :math:`\phi(z) = \max(z, 0)`: the arc-cosine kernel of degree 1.
+
+    With :math:`\rho = c / \sqrt{q_1 q_2}` and :math:`\theta = \arccos\rho`,
+
+    .. math::
+
+        V = \sqrt{q_1 q_2}\,\frac{\sin\theta + (\pi - \theta)\cos\theta}{2\pi},
+        \qquad V' = \frac{\pi - \theta}{2\pi}.
+
+    A zero variance (``sigma_b = sigma_h = 0`` and an all-zero input step)
+    means ``u = 0`` almost surely; following a finite network with
+    :math:`\phi'(0) = 0`, ``V = V' = 0`` then.
+    """
+
+    name = "relu"
+
+    def diagonal(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        return 0.5 * variance, np.where(variance > 0, 0.5, 0.0)
+
+    def factors(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        positive = variance > 0
+        with np.errstate(divide="ignore"):
+            inverse_sqrt = np.where(positive, 1.0 / np.sqrt(variance), 0.0)
+        # 1/(2 pi) is folded into the norm so the block evaluation saves a pass.
+        return np.sqrt(variance / _TWO_PI), inverse_sqrt, positive
+
+    def cross(self, covariance, row_factors, column_factors, kernel_out, derivative_out, scratch):
+        row_root, row_inverse, row_positive = row_factors
+        column_root, column_inverse, column_positive = column_factors
+        correlation = scratch
+        np.multiply(covariance, row_inverse, out=correlation)
+        correlation *= column_inverse
+        # Rounding can push |rho| past 1 for (nearly) parallel states.
+        np.clip(correlation, -1.0, 1.0, out=correlation)
+        angle_complement = derivative_out
+        np.arccos(correlation, out=angle_complement)
+        np.subtract(np.pi, angle_complement, out=angle_complement)  # pi - theta
+        sine = kernel_out
+        np.multiply(correlation, correlation, out=sine)
+        np.subtract(1.0, sine, out=sine)
+        np.sqrt(sine, out=sine)
+        correlation *= angle_complement
+        sine += correlation  # sin(theta) + (pi - theta) cos(theta)
+        sine *= row_root
+        sine *= column_root
+        derivative_out *= 1.0 / _TWO_PI
+        if not (np.all(row_positive) and np.all(column_positive)):
+            derivative_out *= row_positive
+            derivative_out *= column_positive
+
+
+class Erf(DualActivation):
+    r"""The error function, :math:`\phi(z) = \mathrm{erf}(z)` (Williams, 1996).
+
+    .. math::
+
+        V = \frac{2}{\pi}\arcsin\frac{2c}{\sqrt{(1 + 2q_1)(1 + 2q_2)}},
+        \qquad V' = \frac{4}{\pi}\,\frac{1}{\sqrt{(1 + 2q_1)(1 + 2q_2) - 4c^2}}.
+
+    Both are smooth at zero variance, so no special case is needed.
+    """
+
+    name = "erf"
+
+    def diagonal(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        kernel = (2.0 / np.pi) * np.arcsin(2.0 * variance / (1.0 + 2.0 * variance))
+        derivative = (4.0 / np.pi) / np.sqrt(1.0 + 4.0 * variance)
+        return kernel, derivative
+
+    def factors(self, variance):
+        inverse_root = 1.0 / np.sqrt(1.0 + 2.0 * np.asarray(variance, dtype=np.float64))
+        return 2.0 * inverse_root, inverse_root
+
+    def cross(self, covariance, row_factors, column_factors, kernel_out, derivative_out, scratch):
+        row_twice_inverse, row_inverse = row_factors
+        _, column_inverse = column_factors
+        argument = scratch  # 2c / sqrt((1 + 2 q1)(1 + 2 q2))
+        np.multiply(covariance, row_twice_inverse, out=argument)
+        argument *= column_inverse
+        np.clip(argument, -1.0, 1.0, out=argument)
+        np.arcsin(argument, out=kernel_out)
+        kernel_out *= 2.0 / np.pi
+        np.multiply(argument, argument, out=derivative_out)
+        np.subtract(1.0, derivative_out, out=derivative_out)
+        np.sqrt(derivative_out, out=derivative_out)
+        np.divide(4.0 / np.pi, derivative_out, out=derivative_out)
+        derivative_out *= row_inverse
+        derivative_out *= column_inverse
+
+
+_ACTIVATIONS = {"relu": ReLU, "erf": Erf}
+
+
+def get_activation(activation) -> DualActivation:
+    """Resolve ``"relu"``, ``"erf"`` or a :class:`DualActivation` instance."""
+    if isinstance(activation, DualActivation):
+        return activation
+    if isinstance(activation, str) and activation.lower() in _ACTIVATIONS:
+        return _ACTIVATIONS[activation.lower()]()
+    raise ValueError(
+        f"activation must be one of {sorted(_ACTIVATIONS)} or a DualActivation instance, "
+        f"got {activation!r}"
+    )

@@ -1,0 +1,103 @@
+"""The architecture's hyperparameters, validated once and shared by every model.
+
+The limit kernel (:mod:`rntk.kernel`) and the finite network (:mod:`rntk.network`)
+take the same keyword arguments with the same defaults; this module turns them
+into per-layer arrays and checks them.
+
+Defaults
+--------
+``sigma_w = 1``, ``sigma_u = 1``, ``sigma_b = 0.1``, ``sigma_h = 0``, ``sigma_v = 1``.
+With ``sigma_w = 1`` the recurrent part of the kernel contracts at every step
+(ReLU: by ``sigma_w**2 / 2``; erf: by at most ``sigma_w**2 (4/pi) / sqrt(1 + 4
+sigma_b**2)``), so the kernel stays bounded for sequences of any length, 10,000
+steps included. ``sigma_w = sqrt(2)`` is the critical ReLU value that weights all
+steps about evenly (the variance then grows linearly, still safe); above it the
+ReLU variance grows like ``(sigma_w**2 / 2)**T`` and long sequences overflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["DEFAULTS", "Hyperparameters"]
+
+DEFAULTS = {"sigma_w": 1.0, "sigma_u": 1.0, "sigma_b": 0.1, "sigma_h": 0.0, "sigma_v": 1.0}
+
+
+def _per_layer(value, name: str, depth: int) -> np.ndarray:
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real number or one per layer, got {value!r}")
+    if array.ndim == 0:
+        array = np.full(depth, float(array))
+    elif array.shape == (depth,):
+        array = array.astype(np.float64)
+    else:
+        raise ValueError(
+            f"{name} must be a scalar or hold one value per layer ({depth}), "
+            f"got an array of shape {array.shape}"
+        )
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
+    return array
+
+
+@dataclass(frozen=True, eq=False)
+class Hyperparameters:
+    """Per-layer standard deviations of the RNN of spec section 1.
+
+    Attributes
+    ----------
+    depth : int
+        Number of recurrent layers ``L``.
+    sigma_w, sigma_u, sigma_b, sigma_h : ndarray of shape (depth,)
+        Scales of the recurrent weights, input weights, biases and initial state.
+    sigma_v : float
+        Scale of the read-out weights.
+    """
+
+    depth: int
+    sigma_w: np.ndarray
+    sigma_u: np.ndarray
+    sigma_b: np.ndarray
+    sigma_h: np.ndarray
+    sigma_v: float
+
+    @classmethod
+    def from_arguments(
+        cls,
+        depth=1,
+        sigma_w=DEFAULTS["sigma_w"],
+        sigma_u=DEFAULTS["sigma_u"],
+        sigma_b=DEFAULTS["sigma_b"],
+        sigma_h=DEFAULTS["sigma_h"],
+        sigma_v=DEFAULTS["sigma_v"],
+    ) -> Hyperparameters:
+        """Validate user arguments; scalars are broadcast to every layer."""
+        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
+            raise TypeError(f"depth must be an integer, got {depth!r}")
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        depth = int(depth)
+        if np.ndim(sigma_v) != 0:
+            raise ValueError(f"sigma_v must be a single number, got {sigma_v!r}")
+        sigma_v = _per_layer(sigma_v, "sigma_v", 1)[0]
+        return cls(
+            depth,
+            _per_layer(sigma_w, "sigma_w", depth),
+            _per_layer(sigma_u, "sigma_u", depth),
+            _per_layer(sigma_b, "sigma_b", depth),
+            _per_layer(sigma_h, "sigma_h", depth),
+            float(sigma_v),
+        )
+
+    def describe(self) -> str:
+        def fmt(values):
+            return f"{values[0]:g}" if np.all(values == values[0]) else str(values.tolist())
+
+        return (
+            f"depth={self.depth}, sigma_w={fmt(self.sigma_w)}, sigma_u={fmt(self.sigma_u)}, "
+            f"sigma_b={fmt(self.sigma_b)}, sigma_h={fmt(self.sigma_h)}, sigma_v={self.sigma_v:g}"
+        )

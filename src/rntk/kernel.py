@@ -1,0 +1,280 @@
+"""The public kernel API: :func:`kernel` and the reusable :class:`RNTK` object."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .activations import DualActivation, get_activation
+from .hyperparameters import DEFAULTS, Hyperparameters
+from .recursion import SequencePath, sequence_path
+from .scheduling import DEFAULT_BLOCK_SHAPE, compute_gram
+from .sequences import as_sequences, check_same_features
+
+__all__ = ["RNTK", "KernelPair", "kernel"]
+
+KernelPair = namedtuple("KernelPair", ["nngp", "ntk"])
+KernelPair.__doc__ = "The NNGP and the NTK Gram matrices (or diagonals) of one computation."
+
+_KERNEL_NAMES = ("nngp", "ntk")
+
+
+def _parse_get(get) -> tuple[str, ...]:
+    if isinstance(get, str):
+        if get in _KERNEL_NAMES:
+            return (get,)
+    elif isinstance(get, (tuple, list)) and sorted(get) == sorted(_KERNEL_NAMES):
+        return _KERNEL_NAMES
+    raise ValueError(f"get must be 'ntk', 'nngp' or ('nngp', 'ntk'), got {get!r}")
+
+
+def _parse_block_shape(block_size) -> tuple[int, int]:
+    shape = (block_size, block_size) if np.ndim(block_size) == 0 else tuple(block_size)
+    if len(shape) != 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in shape):
+        raise ValueError(
+            f"block_size must be a positive integer or a pair (rows, columns), got {block_size!r}"
+        )
+    return int(shape[0]), int(shape[1])
+
+
+class RNTK:
+    r"""The Recurrent Neural Tangent Kernel of an infinitely wide RNN.
+
+    The model (spec section 1, Alemohammad et al., ICLR 2021): ``depth`` stacked
+    Elman layers with the same weights at every step (the limit is the same
+    for untied weights),
+
+    .. math::
+
+        g_{l,t} = \frac{\sigma_{w,l}}{\sqrt N} W_l h_{l,t-1}
+                + \frac{\sigma_{u,l}}{\sqrt{n_{l-1}}} U_l h_{l-1,t} + \sigma_{b,l} b_l,
+        \qquad h_{l,t} = \phi(g_{l,t}), \qquad h_{0,t} = x_t,
+
+    an initial state :math:`h_{l,0} \sim \mathcal N(0, \sigma_{h,l}^2 I)` drawn once,
+    shared by every input and not trained, and the read-out
+    :math:`f(x) = \frac{\sigma_v}{\sqrt N} v^\top h_{L,T}` at the last step. All
+    weights are standard normal (NTK parameterisation). As the width
+    :math:`N \to \infty` the tangent kernel :math:`\langle \nabla_\theta f(x),
+    \nabla_\theta f(x') \rangle` and the output covariance converge to the
+    deterministic NTK and NNGP computed here by the closed-form recursion over
+    time steps and layers (:mod:`rntk.recursion`). Sequences of different
+    lengths are aligned at their last step.
+
+    Parameters
+    ----------
+    activation : {"relu", "erf"} or DualActivation, default "relu"
+    depth : int, default 1
+        Number of recurrent layers.
+    sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, default 1, 1, 0.1, 0
+        Scales of the recurrent weights, input weights, biases and initial
+        state; a scalar applies to every layer, a sequence gives one per layer.
+        The defaults keep the kernel bounded for sequences of any length;
+        ``sigma_w = sqrt(2)`` weights all steps about evenly for ReLU, and
+        above it the ReLU kernel grows like ``(sigma_w**2 / 2)**T``.
+    sigma_v : float, default 1
+        Scale of the read-out weights (multiplies both kernels by ``sigma_v**2``).
+    get : "ntk", "nngp" or ("nngp", "ntk"), default "ntk"
+        Which kernel to return; with both, a :class:`KernelPair` named tuple.
+        Both come from one pass, so asking for both costs no more.
+    normalize : bool, default False
+        Return ``K(x, x') / sqrt(K(x, x) K(x', x'))`` (cosine form; 0 where a
+        sequence has zero kernel with itself).
+    block_size : int or (int, int), default (64, 512)
+        Rows and columns of pairs advanced together. Affects speed and memory
+        (about ``8 * (2 depth + 4) * rows * columns`` bytes per worker), never
+        the result.
+    n_jobs : int, optional
+        Worker threads; default all cores available to the process.
+
+    References
+    ----------
+    .. [1] S. Alemohammad, Z. Wang, R. Balestriero, R. Baraniuk, "The Recurrent
+       Neural Tangent Kernel", ICLR 2021, arXiv:2006.10246.
+    .. [2] S. Alemohammad, R. Balestriero, Z. Wang, R. Baraniuk, "Scalable Neural
+       Tangent Kernel of Recurrent Architectures", arXiv:2012.04859.
+
+    Examples
+    --------
+    >>> import numpy as np, rntk
+    >>> X = [np.sin(np.linspace(0, 3, 7)), np.cos(np.linspace(0, 2, 4))]
+    >>> k = rntk.RNTK(sigma_w=1.2)
+    >>> K = k(X)
+    >>> K.shape, bool(np.allclose(K, K.T)), bool(np.allclose(np.diag(K), k.diag(X)))
+    ((2, 2), True, True)
+    """
+
+    def __init__(
+        self,
+        activation: str | DualActivation = "relu",
+        depth: int = 1,
+        sigma_w=DEFAULTS["sigma_w"],
+        sigma_u=DEFAULTS["sigma_u"],
+        sigma_b=DEFAULTS["sigma_b"],
+        sigma_h=DEFAULTS["sigma_h"],
+        sigma_v: float = DEFAULTS["sigma_v"],
+        get="ntk",
+        normalize: bool = False,
+        block_size=DEFAULT_BLOCK_SHAPE,
+        n_jobs: int | None = None,
+    ):
+        self.activation = get_activation(activation)
+        self.hyperparameters = Hyperparameters.from_arguments(
+            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v
+        )
+        self.get = _parse_get(get)
+        self.normalize = bool(normalize)
+        self.block_shape = _parse_block_shape(block_size)
+        if n_jobs is not None and (not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1):
+            raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
+        self.n_jobs = n_jobs
+
+    def __repr__(self) -> str:
+        return (
+            f"RNTK(activation={self.activation.name!r}, {self.hyperparameters.describe()}, "
+            f"get={self._get_argument()!r}, normalize={self.normalize})"
+        )
+
+    def _get_argument(self):
+        return self.get[0] if len(self.get) == 1 else self.get
+
+    def _path(self, batch) -> SequencePath:
+        return sequence_path(batch, self.hyperparameters, self.activation)
+
+    def _result(self, values: dict[str, np.ndarray]):
+        if len(self.get) == 1:
+            return values[self.get[0]]
+        return KernelPair(values["nngp"], values["ntk"])
+
+    def diag(self, X):
+        """The kernel of each sequence with itself, ``O(n L T)`` with no Gram matrix.
+
+        Returns an array of shape ``(n,)`` (ones if ``normalize``), or a
+        :class:`KernelPair` of them when both kernels are requested.
+        """
+        path = self._path(as_sequences(X, "X"))
+        if self.normalize:
+            return self._result({name: np.where(getattr(path, name) > 0, 1.0, 0.0)
+                                 for name in self.get})
+        return self._result({name: getattr(path, name).copy() for name in self.get})
+
+    def __call__(self, X, X2=None):
+        """The Gram matrix between the sequences of ``X`` and ``X2`` (``X`` if None).
+
+        Parameters
+        ----------
+        X, X2 : array (n, T), array (n, T, m), NaN-padded array or list of (T_i,) or (T_i, m)
+            Sequences, aligned at their last step.
+
+        Returns
+        -------
+        ndarray of shape (n1, n2), float64, or a :class:`KernelPair` of them.
+        """
+        batch = as_sequences(X, "X")
+        symmetric = X2 is None
+        order = np.argsort(-batch.lengths, kind="stable")
+        rows = self._path(batch.subset(order))
+        if symmetric:
+            columns, column_order = rows, order
+        else:
+            batch2 = as_sequences(X2, "X2")
+            check_same_features(batch, batch2)
+            column_order = np.argsort(-batch2.lengths, kind="stable")
+            columns = self._path(batch2.subset(column_order))
+
+        outputs = {name: np.empty((rows.n_sequences, columns.n_sequences)) for name in self.get}
+        compute_gram(
+            rows,
+            columns,
+            symmetric,
+            self.hyperparameters,
+            self.activation,
+            outputs,
+            order,
+            column_order,
+            self.block_shape,
+            self.n_jobs,
+        )
+        if self.normalize:
+            for name, out in outputs.items():
+                _normalize_in_place(out, getattr(rows, name), getattr(columns, name),
+                                    order, column_order)
+        return self._result(outputs)
+
+
+def _normalize_in_place(gram, row_diagonal, column_diagonal, row_order, column_order):
+    """Divide by ``sqrt(K(x,x) K(x',x'))``; sequences with zero self-kernel give 0."""
+    def inverse_root(diagonal, order):
+        values = np.empty_like(diagonal)
+        values[order] = diagonal
+        with np.errstate(divide="ignore"):
+            return np.where(values > 0, 1.0 / np.sqrt(values), 0.0)
+
+    gram *= inverse_root(row_diagonal, row_order)[:, None]
+    gram *= inverse_root(column_diagonal, column_order)[None, :]
+
+
+def kernel(
+    X,
+    X2=None,
+    *,
+    activation: str | DualActivation = "relu",
+    depth: int = 1,
+    sigma_w=DEFAULTS["sigma_w"],
+    sigma_u=DEFAULTS["sigma_u"],
+    sigma_b=DEFAULTS["sigma_b"],
+    sigma_h=DEFAULTS["sigma_h"],
+    sigma_v: float = DEFAULTS["sigma_v"],
+    get="ntk",
+    normalize: bool = False,
+    block_size=DEFAULT_BLOCK_SHAPE,
+    n_jobs: int | None = None,
+):
+    """The RNTK (or NNGP) Gram matrix of two sets of sequences.
+
+    ``rntk.kernel(X, X2, **params)`` is ``rntk.RNTK(**params)(X, X2)``; see
+    :class:`RNTK` for the model, the parameters and the references.
+
+    Parameters
+    ----------
+    X : array (n1, T) or (n1, T, m), NaN-padded array, or list of (T_i,) / (T_i, m) arrays
+        Sequences, possibly of different lengths, aligned at their last step.
+    X2 : same formats as X, optional
+        Second set; ``None`` computes ``X`` against itself (symmetric, faster,
+        with an exact diagonal).
+
+    Returns
+    -------
+    ndarray of shape (n1, n2), float64; a :class:`KernelPair` ``(nngp, ntk)``
+    when ``get=("nngp", "ntk")``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For malformed inputs or hyperparameters; the message names the argument.
+    rntk.KernelOverflowError
+        If the kernel leaves the float64 range (``sigma_w`` too large for the
+        sequence length); the message suggests a remedy.
+
+    Examples
+    --------
+    >>> import numpy as np, rntk
+    >>> rng = np.random.default_rng(0)
+    >>> X = [rng.standard_normal(t) for t in (5, 8, 3)]
+    >>> K = rntk.kernel(X, sigma_w=1.4, get=("nngp", "ntk"))
+    >>> K.ntk.shape, bool(np.all(np.linalg.eigvalsh(K.ntk) > 0))
+    ((3, 3), True)
+    """
+    return RNTK(
+        activation,
+        depth,
+        sigma_w,
+        sigma_u,
+        sigma_b,
+        sigma_h,
+        sigma_v,
+        get=get,
+        normalize=normalize,
+        block_size=block_size,
+        n_jobs=n_jobs,
+    )(X, X2)

@@ -1,0 +1,283 @@
+r"""The limit recursion of the RNTK over time steps and layers (spec section 3).
+
+For a pair of sequences at a step ``s`` where both are active, layer ``l``:
+
+.. math::
+
+    \Sigma_{l,s} &= \sigma_{w,l}^2 K_{l,s-1} + \sigma_{u,l}^2 K_{l-1,s} + \sigma_{b,l}^2 \\
+    K_{l,s},\ \dot K_{l,s} &= V_\phi,\ V'_\phi\,(q_{l,s}(x),\ q_{l,s}(x'),\ \Sigma_{l,s}) \\
+    \Theta_{l,s} &= \Sigma_{l,s} + \sigma_{w,l}^2 \dot K_{l,s-1}\Theta_{l,s-1}
+                   + \sigma_{u,l}^2 \dot K_{l-1,s}\Theta_{l-1,s}
+
+with ``K_{0,s} = <x_s, x'_s> / m`` and no last term in layer 1. The read-out at
+the last step gives ``NNGP = sigma_v^2 K_{L,S}`` and
+``NTK = sigma_v^2 (K_{L,S} + Kd_{L,S} Theta_{L,S})``.
+
+The state carried from step to step is ``K`` and the product ``Kd * Theta`` per
+layer, so a block of pairs needs ``O(L n1 n2)`` memory whatever the length.
+:func:`advance_layer` is the one place the recursion is written; the
+per-sequence path (a sequence with itself, whose variances ``q`` the cross
+recursion needs) and the pairwise block sweep both call it.
+
+Sequences are aligned at their last step. Before a pair's first common step
+the state is the boundary value: ``K = sigma_h^2`` if both sequences start
+there together (equal lengths), ``K = 0`` if one has started and the other is
+still at its initial state ``h0`` (independent of it), and ``Kd * Theta = 0``
+(``h0`` is not trained).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import DualActivation
+from .hyperparameters import Hyperparameters
+from .sequences import SequenceBatch
+
+__all__ = [
+    "KernelOverflowError",
+    "SequencePath",
+    "advance_layer",
+    "cross_block",
+    "sequence_path",
+]
+
+
+class KernelOverflowError(FloatingPointError):
+    """The kernel left the float64 range (too large sigma_w for the sequence length)."""
+
+
+def advance_layer(
+    kernel: np.ndarray,
+    derivative_times_tangent: np.ndarray,
+    kernel_below: np.ndarray,
+    derivative_times_tangent_below: np.ndarray | None,
+    layer: int,
+    hyper: Hyperparameters,
+    evaluate_dual: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    covariance: np.ndarray,
+    derivative: np.ndarray,
+) -> None:
+    """Advance one layer by one step, in place.
+
+    On entry ``kernel`` and ``derivative_times_tangent`` hold ``K[l, s-1]`` and
+    ``Kd[l, s-1] * Theta[l, s-1]``; on exit they hold the values at step ``s``.
+    ``kernel_below`` is ``K[l-1, s]`` already scaled for the input layer (see
+    :func:`input_covariance`), ``derivative_times_tangent_below`` is
+    ``Kd[l-1, s] * Theta[l-1, s]`` or ``None`` in the first layer.
+    ``evaluate_dual(Sigma, K_out, Kd_out)`` evaluates the activation's dual map.
+    ``covariance`` and ``derivative`` are work arrays of the state's shape; on
+    exit ``covariance`` holds ``Sigma[l, s]``.
+    """
+    w2 = hyper.sigma_w[layer] ** 2
+    u2 = hyper.sigma_u[layer] ** 2
+    np.multiply(kernel_below, u2, out=covariance)
+    np.multiply(kernel, w2, out=derivative)  # derivative is free until the dual writes it
+    covariance += derivative
+    covariance += hyper.sigma_b[layer] ** 2
+
+    # Theta[l, s] = Sigma + w2 Kd[l,s-1] Theta[l,s-1] + u2 Kd[l-1,s] Theta[l-1,s],
+    # built in the state array: its old value is needed only here.
+    tangent = derivative_times_tangent
+    tangent *= w2
+    tangent += covariance
+    if derivative_times_tangent_below is not None:
+        np.multiply(derivative_times_tangent_below, u2, out=derivative)
+        tangent += derivative
+
+    evaluate_dual(covariance, kernel, derivative)
+    tangent *= derivative
+
+
+def input_covariance(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``K[0, s] = <x_s, x'_s> / m`` for all rows ``left`` (a, m) and columns ``right`` (b, m)."""
+    n_features = left.shape[1]
+    if n_features == 1:
+        np.multiply(left, right.T, out=out)
+    else:
+        np.matmul(left, right.T, out=out)
+    if n_features != 1:
+        out *= 1.0 / n_features
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class SequencePath:
+    """Per-sequence quantities of the recursion, a sequence paired with itself.
+
+    Attributes
+    ----------
+    lengths : ndarray (n,)
+    steps_from_end : ndarray (max_length, n, m)
+        The inputs, as in :class:`~rntk.sequences.SequenceBatch`.
+    factors : list over layers of tuples of ndarrays (max_length, n)
+        The activation's per-sequence factors of the pre-activation variance
+        ``q[l, t]`` (steps counted from the end), used by the cross recursion.
+    nngp, ntk : ndarray (n,)
+        The kernels of each sequence with itself, computed from closed forms
+        in ``q`` (exact, no ``arccos`` near 1).
+    """
+
+    lengths: np.ndarray
+    steps_from_end: np.ndarray
+    factors: list
+    nngp: np.ndarray
+    ntk: np.ndarray
+
+    @property
+    def n_sequences(self) -> int:
+        return self.lengths.shape[0]
+
+    def rows(self, start: int, stop: int) -> SequencePath:
+        """The sequences ``start:stop`` (views, no copies)."""
+        part = slice(start, stop)
+        return SequencePath(
+            self.lengths[part],
+            self.steps_from_end[:, part],
+            [tuple(f[:, part] for f in layer) for layer in self.factors],
+            self.nngp[part],
+            self.ntk[part],
+        )
+
+
+def _overflow_message(activation: DualActivation, hyper: Hyperparameters, length: int) -> str:
+    return (
+        f"the {activation.name or type(activation).__name__} RNTK overflowed float64 on a "
+        f"sequence of length {length} with {hyper.describe()}. The variance grows "
+        "geometrically when sigma_w is too large (ReLU: like (sigma_w**2 / 2)**T); use "
+        "sigma_w <= sqrt(2) for ReLU (or a smaller sigma_w for erf), shorter sequences, "
+        "or inputs of smaller scale"
+    )
+
+
+def sequence_path(
+    batch: SequenceBatch, hyper: Hyperparameters, activation: DualActivation
+) -> SequencePath:
+    """Run the recursion of every sequence with itself, ``O(n L T)``.
+
+    Sequences of different length are advanced together; a sequence that has
+    not started yet is held at the boundary value (``K = sigma_h^2``,
+    ``Kd * Theta = 0``) until its first step.
+    """
+    n, depth = batch.n_sequences, hyper.depth
+    horizon = batch.max_length
+    boundary = hyper.sigma_h**2
+    kernel = np.repeat(boundary[:, None], n, axis=1)
+    derivative_times_tangent = np.zeros((depth, n))
+    variance = np.zeros((depth, horizon, n))
+    covariance, derivative, input_var = np.empty(n), np.empty(n), np.empty(n)
+
+    def diagonal_dual(sigma, kernel_out, derivative_out):
+        kernel_out[...], derivative_out[...] = activation.diagonal(sigma)
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(horizon - 1, -1, -1):
+            inputs = batch.steps_from_end[step]
+            np.einsum("im,im->i", inputs, inputs, out=input_var)
+            input_var *= 1.0 / batch.n_features
+            below, below_tangent = input_var, None
+            not_started = batch.lengths <= step
+            for layer in range(depth):
+                advance_layer(
+                    kernel[layer],
+                    derivative_times_tangent[layer],
+                    below,
+                    below_tangent,
+                    layer,
+                    hyper,
+                    diagonal_dual,
+                    covariance,
+                    derivative,
+                )
+                variance[layer, step] = covariance
+                kernel[layer, not_started] = boundary[layer]
+                derivative_times_tangent[layer, not_started] = 0.0
+                variance[layer, step, not_started] = 0.0
+                below, below_tangent = kernel[layer], derivative_times_tangent[layer]
+
+    nngp = hyper.sigma_v**2 * kernel[-1]
+    ntk = hyper.sigma_v**2 * (kernel[-1] + derivative_times_tangent[-1])
+    finite = np.isfinite(ntk) & np.isfinite(variance).all(axis=(0, 1))
+    if not finite.all():
+        raise KernelOverflowError(
+            _overflow_message(activation, hyper, int(batch.lengths[~finite].max()))
+        )
+    factors = [activation.factors(variance[layer]) for layer in range(depth)]
+    return SequencePath(batch.lengths, batch.steps_from_end, factors, nngp, ntk)
+
+
+def _active_counts(lengths_descending: np.ndarray, horizon: int) -> np.ndarray:
+    """Number of sequences active ``r`` steps before the end, for ``r < horizon``."""
+    # lengths sorted in descending order: the active ones (length > r) form a prefix.
+    return np.searchsorted(-lengths_descending, -np.arange(horizon), side="left")
+
+
+def cross_block(
+    rows: SequencePath,
+    columns: SequencePath,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The NNGP and NTK between every row and column sequence of a block.
+
+    Both ``rows`` and ``columns`` must be sorted by decreasing length. Going
+    forward in time, the pairs that are active at a step then form a growing
+    top-left rectangle of the block, so the sweep updates only that rectangle
+    and the work for a pair is proportional to ``min(T_i, T_j)``. Pairs outside
+    it keep their boundary state until they start.
+
+    Returns
+    -------
+    nngp, ntk : ndarray of shape (len(rows), len(columns))
+    """
+    n_rows, n_columns = rows.n_sequences, columns.n_sequences
+    depth = hyper.depth
+    horizon = int(min(rows.lengths[0], columns.lengths[0]))
+    active_rows = _active_counts(rows.lengths, horizon)
+    active_columns = _active_counts(columns.lengths, horizon)
+
+    same_start = rows.lengths[:, None] == columns.lengths[None, :]
+    kernel = [np.where(same_start, hyper.sigma_h[layer] ** 2, 0.0) for layer in range(depth)]
+    derivative_times_tangent = [np.zeros((n_rows, n_columns)) for _ in range(depth)]
+    work = np.empty((4, n_rows * n_columns))
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        for step in range(horizon - 1, -1, -1):
+            a, b = int(active_rows[step]), int(active_columns[step])
+            covariance, derivative, scratch, inputs = (w[: a * b].reshape(a, b) for w in work)
+            below = input_covariance(
+                rows.steps_from_end[step, :a], columns.steps_from_end[step, :b], inputs
+            )
+            below_tangent = None
+            for layer in range(depth):
+                row_factors = tuple(f[step, :a, None] for f in rows.factors[layer])
+                column_factors = tuple(f[step, None, :b] for f in columns.factors[layer])
+
+                def block_dual(sigma, kernel_out, derivative_out, r=row_factors, c=column_factors):
+                    activation.cross(sigma, r, c, kernel_out, derivative_out, scratch)
+
+                state_kernel = kernel[layer][:a, :b]
+                state_tangent = derivative_times_tangent[layer][:a, :b]
+                advance_layer(
+                    state_kernel,
+                    state_tangent,
+                    below,
+                    below_tangent,
+                    layer,
+                    hyper,
+                    block_dual,
+                    covariance,
+                    derivative,
+                )
+                below, below_tangent = state_kernel, state_tangent
+
+    scale = hyper.sigma_v**2
+    nngp = kernel[-1]
+    ntk = derivative_times_tangent[-1]
+    ntk += nngp
+    ntk *= scale
+    nngp *= scale
+    return nngp, ntk

@@ -1,0 +1,172 @@
+"""Block scheduling: split a Gram matrix into blocks of pairs and assemble it.
+
+The pairwise recursion (:func:`rntk.recursion.cross_block`) works on a block of
+row and column sequences at a time, so memory is bounded by the block size, not
+by ``n1 * n2`` or by the sequence length. This module decides the blocks,
+sorts sequences by length so that each block holds sequences of similar length
+(the work for a pair is then about ``min(T_i, T_j)`` steps), runs the blocks,
+possibly in parallel, and writes each into the output at the sequences'
+original positions.
+
+In the symmetric case ``K(X, X)`` only blocks on or above the diagonal are
+computed; each is mirrored, and the diagonal itself comes from the exact
+per-sequence path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import DualActivation
+from .hyperparameters import Hyperparameters
+from .recursion import KernelOverflowError, SequencePath, cross_block
+
+__all__ = ["Block", "compute_gram", "plan_blocks"]
+
+#: Default block shape: rows x columns of pairs advanced together. Small enough
+#: that a block's state and work arrays stay in cache, large enough that NumPy's
+#: per-call overhead is amortised (measured in benchmarks/bench_kernel.py).
+DEFAULT_BLOCK_SHAPE = (64, 512)
+
+
+@dataclass(frozen=True)
+class Block:
+    """Rows ``row_start:row_stop`` against columns ``column_start:column_stop``
+    (positions in the length-sorted order)."""
+
+    row_start: int
+    row_stop: int
+    column_start: int
+    column_stop: int
+
+    @property
+    def n_pairs(self) -> int:
+        return (self.row_stop - self.row_start) * (self.column_stop - self.column_start)
+
+
+def plan_blocks(
+    n_rows: int, n_columns: int, symmetric: bool, block_shape: tuple[int, int]
+) -> list[Block]:
+    """Tile the ``n_rows x n_columns`` pairs into blocks.
+
+    With ``symmetric`` only the upper triangle is covered: a block whose
+    column range starts left of its first row is cut to start at that row.
+    """
+    block_rows, block_columns = block_shape
+    if symmetric:
+        # Each row range's first block must hold its whole square of pairs.
+        block_columns = max(block_columns, block_rows)
+    blocks = []
+    for row_start in range(0, n_rows, block_rows):
+        row_stop = min(row_start + block_rows, n_rows)
+        first_column = row_start if symmetric else 0
+        for column_start in range(first_column, n_columns, block_columns):
+            column_stop = min(column_start + block_columns, n_columns)
+            blocks.append(Block(row_start, row_stop, column_start, column_stop))
+    return blocks
+
+
+def _evaluate_block(block: Block, rows: SequencePath, columns: SequencePath, hyper, activation):
+    nngp, ntk = cross_block(
+        rows.rows(block.row_start, block.row_stop),
+        columns.rows(block.column_start, block.column_stop),
+        hyper,
+        activation,
+    )
+    if not (np.isfinite(ntk).all() and np.isfinite(nngp).all()):
+        raise KernelOverflowError(
+            "the RNTK overflowed float64 on a pair of sequences although each sequence "
+            f"with itself did not ({hyper.describe()}); use a smaller sigma_w or inputs "
+            "of smaller scale"
+        )
+    return nngp, ntk
+
+
+def default_n_jobs() -> int:
+    """The number of cores this process may use."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _bounded_map(executor: Executor, function, items: list, in_flight: int) -> Iterator:
+    """Results of ``function`` over ``items`` in order, at most ``in_flight`` pending.
+
+    Bounding the queue bounds memory: a finished block waits until it is written.
+    """
+    pending = []
+    items_iter = iter(items)
+    for item in items_iter:
+        pending.append(executor.submit(function, item))
+        if len(pending) >= in_flight:
+            break
+    for item in items_iter:
+        yield pending.pop(0).result()
+        pending.append(executor.submit(function, item))
+    for future in pending:
+        yield future.result()
+
+
+def compute_gram(
+    rows: SequencePath,
+    columns: SequencePath,
+    symmetric: bool,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+    outputs: dict[str, np.ndarray],
+    row_positions: np.ndarray,
+    column_positions: np.ndarray,
+    block_shape: tuple[int, int] = DEFAULT_BLOCK_SHAPE,
+    n_jobs: int | None = None,
+) -> None:
+    """Fill ``outputs`` (``{"nngp": array, "ntk": array}``, any subset).
+
+    ``rows`` and ``columns`` are per-sequence paths sorted by decreasing length;
+    ``row_positions[i]`` is the output row of sorted sequence ``i`` (likewise
+    columns). With ``symmetric``, ``rows`` and ``columns`` are the same set.
+    """
+    blocks = plan_blocks(rows.n_sequences, columns.n_sequences, symmetric, block_shape)
+
+    def evaluate(block):
+        return _evaluate_block(block, rows, columns, hyper, activation)
+
+    n_jobs = default_n_jobs() if n_jobs is None else n_jobs
+    if n_jobs == 1 or len(blocks) == 1:
+        results = map(evaluate, blocks)
+        executor = None
+    else:
+        executor = ThreadPoolExecutor(max_workers=n_jobs)
+        results = _bounded_map(executor, evaluate, blocks, in_flight=2 * n_jobs)
+    try:
+        for block, (nngp, ntk) in zip(blocks, results):
+            _write_block(block, {"nngp": nngp, "ntk": ntk}, outputs, symmetric,
+                         row_positions, column_positions)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+
+    if symmetric:
+        # The diagonal from the per-sequence path: exact, no arccos near rho = 1.
+        for name, out in outputs.items():
+            out[row_positions, row_positions] = getattr(rows, name)
+
+
+def _write_block(block, values, outputs, symmetric, row_positions, column_positions):
+    target_rows = row_positions[block.row_start : block.row_stop]
+    target_columns = column_positions[block.column_start : block.column_stop]
+    for name, out in outputs.items():
+        value = values[name]
+        if symmetric and block.column_start == block.row_start:
+            # The leading square pairs each sequence of the block with the others
+            # twice; keep its upper triangle so the result is exactly symmetric.
+            square = value[:, : value.shape[0]]
+            lower = np.tril_indices(square.shape[0], -1)
+            square[lower] = square.T[lower]
+        out[np.ix_(target_rows, target_columns)] = value
+        if symmetric:
+            out[np.ix_(target_columns, target_rows)] = value.T

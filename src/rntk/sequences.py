@@ -1,0 +1,194 @@
+"""Input handling: turn the user's time series into validated, end-aligned arrays.
+
+Every public function of the library accepts the same input formats and passes
+them through :func:`as_sequences`, so the rules live here once:
+
+* a 2-D array ``(n, T)``: ``n`` univariate sequences of length ``T``;
+* a 3-D array ``(n, T, m)``: ``n`` sequences of ``m``-dimensional steps;
+* a 2-D or 3-D array padded with trailing NaN (the tslearn convention for
+  sequences of unequal length): the trailing all-NaN steps are not part of the
+  sequence;
+* a list of 1-D ``(T_i,)`` or 2-D ``(T_i, m)`` arrays of different lengths.
+
+Sequences are aligned at their LAST step (spec section 2): the model reads out
+after the last step, so two sequences of different length share their final
+steps, not their first ones. The validated batch therefore stores the steps
+counted from the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["SequenceBatch", "as_sequences", "check_same_features"]
+
+
+@dataclass(frozen=True, eq=False)
+class SequenceBatch:
+    """A validated set of sequences, stored aligned at their last step.
+
+    Attributes
+    ----------
+    steps_from_end : ndarray of shape (max_length, n, m), float64
+        ``steps_from_end[r, i]`` is step ``T_i - 1 - r`` of sequence ``i`` (so
+        ``r = 0`` is every sequence's last step); zero where ``r >= T_i``.
+        Time-major so that one step of all sequences is a contiguous slice.
+    lengths : ndarray of shape (n,), int64
+        The length ``T_i`` of each sequence (at least 1).
+    """
+
+    steps_from_end: np.ndarray
+    lengths: np.ndarray
+
+    @property
+    def n_sequences(self) -> int:
+        return self.lengths.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.steps_from_end.shape[2]
+
+    @property
+    def max_length(self) -> int:
+        return self.steps_from_end.shape[0]
+
+    def sequence(self, i: int) -> np.ndarray:
+        """Sequence ``i`` in its original time order, shape ``(T_i, m)``."""
+        return self.steps_from_end[: self.lengths[i], i][::-1].copy()
+
+    def subset(self, indices: np.ndarray) -> SequenceBatch:
+        """The sequences at ``indices``, in that order (storage trimmed to their lengths)."""
+        indices = np.asarray(indices, dtype=np.intp)
+        lengths = self.lengths[indices]
+        horizon = int(lengths.max()) if lengths.size else 0
+        return SequenceBatch(
+            np.ascontiguousarray(self.steps_from_end[:horizon, indices]), lengths
+        )
+
+
+def _as_real_array(value, name: str) -> np.ndarray:
+    """``value`` as a float64 array, refusing strings, objects and complex numbers."""
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers, got an array of dtype {array.dtype}"
+        )
+    return array.astype(np.float64, copy=False)
+
+
+def _trailing_padding_length(sequence: np.ndarray) -> int:
+    """Length of ``sequence`` (T, m) once trailing all-NaN steps are dropped."""
+    step_is_nan = np.isnan(sequence).all(axis=1)
+    not_nan = np.flatnonzero(~step_is_nan)
+    return int(not_nan[-1]) + 1 if not_nan.size else 0
+
+
+def _check_finite(sequence: np.ndarray, name: str, index: int) -> None:
+    if not np.isfinite(sequence).all():
+        bad_step = int(np.flatnonzero(~np.isfinite(sequence).all(axis=1))[0])
+        kind = "NaN" if np.isnan(sequence[bad_step]).any() else "inf"
+        raise ValueError(
+            f"{name}: sequence {index} has {kind} at step {bad_step}; only trailing "
+            "all-NaN steps (padding of unequal lengths) are allowed"
+        )
+
+
+def _from_array(array: np.ndarray, name: str) -> list[np.ndarray]:
+    if array.ndim == 2:
+        array = array[:, :, None]
+    elif array.ndim != 3:
+        raise ValueError(
+            f"{name} must be a 2-D array (n, T), a 3-D array (n, T, m) or a list of "
+            f"sequences; got an array of shape {array.shape}"
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it holds no sequence (shape {array.shape})")
+    if array.shape[2] == 0:
+        raise ValueError(f"{name} has 0 features per step (shape {array.shape})")
+    sequences = []
+    return [padded[: _trailing_padding_length(padded)] for padded in array]
+
+
+def _from_list(items: Sequence, name: str) -> list[np.ndarray]:
+    if len(items) == 0:
+        raise ValueError(f"{name} is empty: it holds no sequence")
+    sequences = []
+    for i, item in enumerate(items):
+        sequence = _as_real_array(item, f"{name}[{i}]")
+        if sequence.ndim == 1:
+            sequence = sequence[:, None]
+        elif sequence.ndim != 2:
+            raise ValueError(
+                f"{name}[{i}] must be a 1-D (T,) or 2-D (T, m) array, got shape {sequence.shape}"
+            )
+        sequences.append(sequence[: _trailing_padding_length(sequence)])
+    return sequences
+
+
+def as_sequences(X, name: str = "X") -> SequenceBatch:
+    """Validate ``X`` and store it aligned at the last step.
+
+    Parameters
+    ----------
+    X : array_like or list of array_like
+        See the module docstring for the accepted formats.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    SequenceBatch
+
+    Raises
+    ------
+    TypeError
+        If ``X`` is not numeric.
+    ValueError
+        If ``X`` is empty, has the wrong number of dimensions, contains a
+        zero-length sequence, holds NaN or inf other than trailing NaN
+        padding, or mixes feature dimensions.
+    """
+    if isinstance(X, SequenceBatch):
+        return X
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        sequences = _from_list(list(X), name)  # a ragged array of sequences
+    elif isinstance(X, (list, tuple)):
+        sequences = _from_list(X, name)
+    elif isinstance(X, (str, bytes)) or np.isscalar(X) or X is None:
+        raise TypeError(
+            f"{name} must be an array (n, T) or (n, T, m) or a list of sequences, "
+            f"got {type(X).__name__}"
+        )
+    else:
+        sequences = _from_array(_as_real_array(X, name), name)
+
+    n_features = sequences[0].shape[1]
+    for i, sequence in enumerate(sequences):
+        if sequence.shape[0] == 0:
+            raise ValueError(f"{name}: sequence {i} has length 0 (no non-NaN step)")
+        if sequence.shape[1] != n_features:
+            raise ValueError(
+                f"{name}: sequence {i} has {sequence.shape[1]} features per step, "
+                f"sequence 0 has {n_features}; all sequences must have the same"
+            )
+        if n_features == 0:
+            raise ValueError(f"{name}: sequences have 0 features per step")
+        _check_finite(sequence, name, i)
+
+    lengths = np.array([s.shape[0] for s in sequences], dtype=np.int64)
+    steps_from_end = np.zeros((int(lengths.max()), len(sequences), n_features))
+    for i, sequence in enumerate(sequences):
+        steps_from_end[: lengths[i], i] = sequence[::-1]
+    return SequenceBatch(steps_from_end, lengths)
+
+
+def check_same_features(first: SequenceBatch, second: SequenceBatch, names=("X", "X2")) -> None:
+    """Raise if two batches have different numbers of features per step."""
+    if first.n_features != second.n_features:
+        raise ValueError(
+            f"{names[1]} has {second.n_features} features per step but {names[0]} has "
+            f"{first.n_features}; they must match"
+        )

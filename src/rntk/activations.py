@@ -25,6 +25,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 import numpy as np
+from scipy import special
 
 __all__ = ["DualActivation", "Erf", "ReLU", "get_activation"]
 
@@ -64,6 +65,14 @@ class DualActivation(ABC):
         broadcast against ``covariance`` (column and row vectors for a block).
         ``covariance`` is read only; ``scratch`` is a work array of its shape.
         """
+
+    def __call__(self, preactivation: np.ndarray) -> np.ndarray:
+        """``phi(z)`` elementwise, for finite networks; optional for dual-only activations."""
+        raise NotImplementedError(f"{type(self).__name__} defines only its dual map")
+
+    def derivative(self, preactivation: np.ndarray) -> np.ndarray:
+        """``phi'(z)`` elementwise, for back-propagation in finite networks."""
+        raise NotImplementedError(f"{type(self).__name__} defines only its dual map")
 
     def dual(self, covariance, variance1, variance2) -> tuple[np.ndarray, np.ndarray]:
         """``(V(q1, q2, c), V'(q1, q2, c))`` for broadcastable arrays ``c, q1, q2``.
@@ -110,6 +119,12 @@ class ReLU(DualActivation):
     """
 
     name = "relu"
+
+    def __call__(self, preactivation):
+        return np.maximum(preactivation, 0.0)
+
+    def derivative(self, preactivation):
+        return (preactivation > 0).astype(np.float64)  # phi'(0) = 0, as in the limit
 
     def diagonal(self, variance):
         variance = np.asarray(variance, dtype=np.float64)
@@ -160,6 +175,12 @@ class Erf(DualActivation):
     """
 
     name = "erf"
+
+    def __call__(self, preactivation):
+        return special.erf(preactivation)
+
+    def derivative(self, preactivation):
+        return (2.0 / np.sqrt(np.pi)) * np.exp(-np.square(preactivation))
 
     def diagonal(self, variance):
         variance = np.asarray(variance, dtype=np.float64)

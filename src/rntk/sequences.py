@@ -108,7 +108,6 @@ def _from_array(array: np.ndarray, name: str) -> list[np.ndarray]:
         raise ValueError(f"{name} is empty: it holds no sequence (shape {array.shape})")
     if array.shape[2] == 0:
         raise ValueError(f"{name} has 0 features per step (shape {array.shape})")
-    sequences = []
     return [padded[: _trailing_padding_length(padded)] for padded in array]
 
 

@@ -210,7 +210,7 @@ def sequence_path(
 
 
 def _active_counts(lengths_descending: np.ndarray, horizon: int) -> np.ndarray:
-    """Number of sequences active ``r`` steps before the end, for ``r < horizon``."""
+    """Number of sequences active ``r`` steps before the end (length > r), ``r < horizon``."""
     # lengths sorted in descending order: the active ones (length > r) form a prefix.
     return np.searchsorted(-lengths_descending, -np.arange(horizon), side="left")
 
@@ -225,28 +225,33 @@ def cross_block(
 
     Both ``rows`` and ``columns`` must be sorted by decreasing length. Going
     forward in time, the pairs that are active at a step then form a growing
-    top-left rectangle of the block, so the sweep updates only that rectangle
-    and the work for a pair is proportional to ``min(T_i, T_j)``. Pairs outside
-    it keep their boundary state until they start.
+    rectangle (a prefix of the rows times a prefix of the columns), so the
+    sweep updates only that rectangle and the work for a pair is proportional
+    to ``min(T_i, T_j)``.
 
     Returns
     -------
     nngp, ntk : ndarray of shape (len(rows), len(columns))
     """
-    n_rows, n_columns = rows.n_sequences, columns.n_sequences
+    # The recursion is symmetric in the two sequences, so run it with the larger
+    # set outermost and transpose at the end: see _ActiveRectangle.
+    if rows.n_sequences < columns.n_sequences:
+        nngp, ntk = cross_block(columns, rows, hyper, activation)
+        return nngp.T, ntk.T
+
     depth = hyper.depth
     horizon = int(min(rows.lengths[0], columns.lengths[0]))
-    active_rows = _active_counts(rows.lengths, horizon)
-    active_columns = _active_counts(columns.lengths, horizon)
-
-    same_start = rows.lengths[:, None] == columns.lengths[None, :]
-    kernel = [np.where(same_start, hyper.sigma_h[layer] ** 2, 0.0) for layer in range(depth)]
-    derivative_times_tangent = [np.zeros((n_rows, n_columns)) for _ in range(depth)]
-    work = np.empty((4, n_rows * n_columns))
+    # Counts for steps 0..horizon: the sequences that have started at step r + 1
+    # (longer than r + 1) pair with those starting at r through the boundary value.
+    active_rows = _active_counts(rows.lengths, horizon + 1)
+    active_columns = _active_counts(columns.lengths, horizon + 1)
+    state = _ActiveRectangle(rows.n_sequences, columns.n_sequences, hyper)
+    work = np.empty((4, rows.n_sequences * columns.n_sequences))
 
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(horizon - 1, -1, -1):
             a, b = int(active_rows[step]), int(active_columns[step])
+            state.grow(a, b, int(active_rows[step + 1]), int(active_columns[step + 1]))
             covariance, derivative, scratch, inputs = (w[: a * b].reshape(a, b) for w in work)
             below = input_covariance(
                 rows.steps_from_end[step, :a], columns.steps_from_end[step, :b], inputs
@@ -256,14 +261,14 @@ def cross_block(
                 row_factors = tuple(f[step, :a, None] for f in rows.factors[layer])
                 column_factors = tuple(f[step, None, :b] for f in columns.factors[layer])
 
-                def block_dual(sigma, kernel_out, derivative_out, r=row_factors, c=column_factors):
-                    activation.cross(sigma, r, c, kernel_out, derivative_out, scratch)
+                def block_dual(sigma, kernel_out, derivative_out, r=row_factors,
+                               c=column_factors, work=scratch):
+                    activation.cross(sigma, r, c, kernel_out, derivative_out, work)
 
-                state_kernel = kernel[layer][:a, :b]
-                state_tangent = derivative_times_tangent[layer][:a, :b]
+                kernel, derivative_times_tangent = state.layer(layer)
                 advance_layer(
-                    state_kernel,
-                    state_tangent,
+                    kernel,
+                    derivative_times_tangent,
                     below,
                     below_tangent,
                     layer,
@@ -272,12 +277,58 @@ def cross_block(
                     covariance,
                     derivative,
                 )
-                below, below_tangent = state_kernel, state_tangent
+                below, below_tangent = kernel, derivative_times_tangent
 
-    scale = hyper.sigma_v**2
-    nngp = kernel[-1]
-    ntk = derivative_times_tangent[-1]
+    nngp, ntk = state.layer(depth - 1)
     ntk += nngp
-    ntk *= scale
-    nngp *= scale
+    ntk *= hyper.sigma_v**2
+    nngp *= hyper.sigma_v**2
     return nngp, ntk
+
+
+class _ActiveRectangle:
+    """The recursion state (``K`` and ``Kd * Theta`` per layer) of the active pairs.
+
+    The active pairs are the first ``a`` rows times the first ``b`` columns.
+    They are stored as contiguous ``(a, b)`` arrays, because NumPy runs 2-3
+    times slower on a strided sub-rectangle of a larger array. New rows are
+    appended in place; new columns change the row stride, so the state is
+    copied into a second buffer (at most once per distinct column length).
+    Pairs enter with the boundary state: ``K = sigma_h^2`` when both
+    sequences start at this step (equal lengths), else 0; ``Kd * Theta = 0``.
+    """
+
+    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters):
+        self.depth = hyper.depth
+        self.initial_variance = hyper.sigma_h**2
+        self.buffer = np.empty((2 * self.depth, n_rows * n_columns))
+        self.spare = np.empty_like(self.buffer)
+        self.rows = self.columns = 0
+
+    def _view(self, buffer, rows, columns):
+        return buffer[:, : rows * columns].reshape(buffer.shape[0], rows, columns)
+
+    def grow(self, rows: int, columns: int, started_rows: int, started_columns: int) -> None:
+        """Make the first ``rows x columns`` pairs active.
+
+        ``started_rows`` (``started_columns``) sequences had started before
+        this step; the ones after them start now.
+        """
+        old_rows, old_columns = self.rows, self.columns
+        if columns != old_columns:
+            widened = self._view(self.spare, old_rows, columns)
+            widened[:, :, :old_columns] = self._view(self.buffer, old_rows, old_columns)
+            widened[:, :, old_columns:] = 0.0
+            self.buffer, self.spare = self.spare, self.buffer
+        if rows != old_rows:
+            self._view(self.buffer, rows, columns)[:, old_rows:] = 0.0
+        self.rows, self.columns = rows, columns
+        both_start_now = (slice(started_rows, rows), slice(started_columns, columns))
+        for layer in range(self.depth):
+            if self.initial_variance[layer]:
+                self.layer(layer)[0][both_start_now] = self.initial_variance[layer]
+
+    def layer(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
+        """Views ``(K, Kd * Theta)`` of one layer's active pairs."""
+        view = self._view(self.buffer, self.rows, self.columns)
+        return view[layer], view[self.depth + layer]

@@ -143,7 +143,7 @@ def compute_gram(
         executor = ThreadPoolExecutor(max_workers=n_jobs)
         results = _bounded_map(executor, evaluate, blocks, in_flight=2 * n_jobs)
     try:
-        for block, (nngp, ntk) in zip(blocks, results):
+        for block, (nngp, ntk) in zip(blocks, results, strict=True):
             _write_block(block, {"nngp": nngp, "ntk": ntk}, outputs, symmetric,
                          row_positions, column_positions)
     finally:

@@ -1,0 +1,325 @@
+r"""Baseline kernels on fixed-length sequences: Gaussian RBF, polynomial and the MLP NTK.
+
+These are the kernels the RNTK paper compares against (Alemohammad et al., ICLR
+2021, section 5). They treat a sequence as one vector: an input of shape
+``(n, T)`` or ``(n, T, m)`` becomes ``n`` vectors of dimension ``d = T m`` (time
+steps in their original order, features within a step contiguous). They follow
+the calling convention of :func:`rntk.kernel`, ``f(X, X2=None, **params)`` returning
+an ``(n1, n2)`` Gram matrix, and accept the same input formats (validated by
+:func:`rntk.sequences.as_sequences`), as long as every sequence has the same
+length: a vector kernel cannot compare sequences of different length, which is
+what the RNTK is for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import ReLU
+from .kernel import KernelPair, _parse_get
+from .sequences import SequenceBatch, as_sequences, check_same_features
+
+__all__ = ["mlp_ntk", "polynomial_kernel", "rbf_kernel"]
+
+
+def _flatten(X, name: str, length: int | None = None) -> tuple[np.ndarray, SequenceBatch]:
+    """Validate fixed-length sequences and return them as rows of shape ``(n, T m)``."""
+    batch = as_sequences(X, name)
+    lengths = batch.lengths
+    if np.any(lengths != lengths[0]):
+        shortest, longest = int(lengths.min()), int(lengths.max())
+        raise ValueError(
+            f"{name} holds sequences of different lengths ({shortest} to {longest} steps); "
+            "this kernel compares fixed-length vectors: resample or crop the sequences to "
+            "one length, or use rntk.kernel, which aligns sequences at their last step"
+        )
+    if length is not None and lengths[0] != length:
+        raise ValueError(
+            f"{name} holds sequences of length {int(lengths[0])} but X has length {length}; "
+            "this kernel compares fixed-length vectors: resample or crop both to one length"
+        )
+    # steps_from_end is time-major and reversed; restore (n, T, m) in time order.
+    vectors = batch.steps_from_end[::-1].transpose(1, 0, 2)
+    return np.ascontiguousarray(vectors).reshape(batch.n_sequences, -1), batch
+
+
+def _vectors(X, X2) -> tuple[np.ndarray, np.ndarray | None]:
+    """``X`` and ``X2`` (or ``None``) as matrices of flattened sequences."""
+    vectors, batch = _flatten(X, "X")
+    if X2 is None:
+        return vectors, None
+    vectors2, batch2 = _flatten(X2, "X2", length=int(batch.lengths[0]))
+    check_same_features(batch, batch2)
+    return vectors, vectors2
+
+
+def _positive_scale(value, name: str, dimension: int) -> float:
+    """``value`` as a positive finite float; ``None`` means ``1 / dimension``."""
+    if value is None:
+        return 1.0 / dimension
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
+        raise TypeError(f"{name} must be a positive number or None, got {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return float(value)
+
+
+def _non_negative(value, name: str) -> float:
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be non-negative and finite, got {value!r}")
+    return float(value)
+
+
+def _positive_integer(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}")
+    return int(value)
+
+
+def rbf_kernel(X, X2=None, *, gamma: float | None = None) -> np.ndarray:
+    r"""The Gaussian RBF kernel of fixed-length sequences flattened to vectors.
+
+    .. math::
+
+        k(x, x') = \exp\left(-\gamma \lVert x - x' \rVert^2\right),
+        \qquad \lVert x - x' \rVert^2 = \sum_{t=1}^{T} \lVert x_t - x'_t \rVert^2 .
+
+    Parameters
+    ----------
+    X : array (n1, T) or (n1, T, m), or list of sequences of one length
+        Sequences of equal length, flattened to vectors of dimension ``d = T m``.
+    X2 : same formats as X, optional
+        Second set, of the same length and features; ``None`` means ``X``.
+    gamma : float, optional
+        Inverse squared length scale; default ``1 / d`` (as scikit-learn), which
+        suits inputs whose entries have unit scale.
+
+    Returns
+    -------
+    ndarray of shape (n1, n2)
+        Entries in ``(0, 1]``; with ``X2=None`` the diagonal is exactly 1.
+
+    Raises
+    ------
+    ValueError
+        If the sequences have different lengths (resample them first), or for
+        malformed inputs or a non-positive ``gamma``.
+
+    References
+    ----------
+    .. [1] B. Schölkopf and A. J. Smola, "Learning with Kernels", MIT Press, 2002.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rntk.baselines import rbf_kernel
+    >>> K = rbf_kernel(np.array([[0.0, 0.0], [1.0, 1.0]]), gamma=0.5)
+    >>> bool(np.isclose(K[0, 1], np.exp(-1.0)))
+    True
+    """
+    vectors, vectors2 = _vectors(X, X2)
+    gamma = _positive_scale(gamma, "gamma", vectors.shape[1])
+    other = vectors if vectors2 is None else vectors2
+    squared_norms = np.einsum("id,id->i", vectors, vectors)
+    other_norms = squared_norms if vectors2 is None else np.einsum("id,id->i", other, other)
+    squared_distance = vectors @ other.T
+    squared_distance *= -2.0
+    squared_distance += squared_norms[:, None]
+    squared_distance += other_norms[None, :]
+    # Cancellation can leave tiny negatives for (nearly) equal vectors.
+    np.maximum(squared_distance, 0.0, out=squared_distance)
+    if vectors2 is None:
+        np.fill_diagonal(squared_distance, 0.0)
+    squared_distance *= -gamma
+    return np.exp(squared_distance, out=squared_distance)
+
+
+def polynomial_kernel(
+    X, X2=None, *, degree: int = 3, gamma: float | None = None, coef0: float = 1.0
+) -> np.ndarray:
+    r"""The polynomial kernel of fixed-length sequences flattened to vectors.
+
+    .. math::
+
+        k(x, x') = \left(\gamma \langle x, x' \rangle + c_0\right)^{p},
+        \qquad \langle x, x' \rangle = \sum_{t=1}^{T} \langle x_t, x'_t \rangle .
+
+    Parameters
+    ----------
+    X : array (n1, T) or (n1, T, m), or list of sequences of one length
+        Sequences of equal length, flattened to vectors of dimension ``d = T m``.
+    X2 : same formats as X, optional
+        Second set, of the same length and features; ``None`` means ``X``.
+    degree : int, default 3
+        The degree ``p >= 1``.
+    gamma : float, optional
+        Scale of the inner product; default ``1 / d`` (as scikit-learn).
+    coef0 : float, default 1
+        The offset ``c_0 >= 0``; with ``c_0 > 0`` every monomial of degree up to
+        ``p`` is in the feature space.
+
+    Returns
+    -------
+    ndarray of shape (n1, n2)
+
+    Raises
+    ------
+    ValueError
+        If the sequences have different lengths (resample them first), or for
+        malformed inputs or parameters.
+
+    References
+    ----------
+    .. [1] B. Schölkopf and A. J. Smola, "Learning with Kernels", MIT Press, 2002.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rntk.baselines import polynomial_kernel
+    >>> X = np.array([[1.0, 2.0], [3.0, -1.0]])
+    >>> polynomial_kernel(X, degree=2, gamma=1.0, coef0=1.0)
+    array([[ 36.,   4.],
+           [  4., 121.]])
+    """
+    vectors, vectors2 = _vectors(X, X2)
+    degree = _positive_integer(degree, "degree")
+    gamma = _positive_scale(gamma, "gamma", vectors.shape[1])
+    coef0 = _non_negative(coef0, "coef0")
+    gram = vectors @ (vectors if vectors2 is None else vectors2).T
+    gram *= gamma
+    gram += coef0
+    return gram**degree
+
+
+def mlp_ntk(
+    X,
+    X2=None,
+    *,
+    depth: int = 1,
+    sigma_w: float = np.sqrt(2.0),
+    sigma_b: float = 0.1,
+    sigma_v: float = 1.0,
+    get="ntk",
+):
+    r"""The NTK (or NNGP) of an infinitely wide fully connected ReLU network with biases.
+
+    The network (NTK parameterisation, all weights and biases standard normal,
+    hidden width :math:`N \to \infty`) reads a sequence flattened to
+    :math:`x \in \mathbb R^d`, ``d = T m``:
+
+    .. math::
+
+        g_1 = \frac{\sigma_w}{\sqrt d} W_1 x + \sigma_b b_1, \qquad
+        g_l = \frac{\sigma_w}{\sqrt N} W_l \phi(g_{l-1}) + \sigma_b b_l \ (2 \le l \le L),
+        \qquad f(x) = \frac{\sigma_v}{\sqrt N} v^\top \phi(g_L),
+
+    with :math:`\phi = \mathrm{ReLU}` and ``L = depth`` hidden layers. With
+    :math:`V, V'` the ReLU dual map (:class:`rntk.activations.ReLU`), the limit
+    kernels follow the recursion (Jacot et al. 2018; Arora et al. 2019)
+
+    .. math::
+
+        \Sigma_1 &= \sigma_w^2 \frac{\langle x, x' \rangle}{d} + \sigma_b^2, &
+        \Theta_1 &= \Sigma_1, \\
+        K_l, \dot K_l &= V, V'(\Sigma_l(x, x), \Sigma_l(x', x'), \Sigma_l(x, x')), \\
+        \Sigma_{l+1} &= \sigma_w^2 K_l + \sigma_b^2, &
+        \Theta_{l+1} &= \Sigma_{l+1} + \sigma_w^2 \dot K_l \Theta_l, \\
+        \mathrm{NNGP} &= \sigma_v^2 K_L, &
+        \mathrm{NTK} &= \sigma_v^2 (K_L + \dot K_L \Theta_L).
+
+    It is the RNTK of a single step (``T = 1``, ``sigma_h = 0``) with ``sigma_u``
+    in the role of ``sigma_w`` here, applied to the whole flattened sequence.
+
+    Parameters
+    ----------
+    X : array (n1, T) or (n1, T, m), or list of sequences of one length
+        Sequences of equal length, flattened to vectors of dimension ``d = T m``.
+    X2 : same formats as X, optional
+        Second set, of the same length and features; ``None`` means ``X`` (the
+        diagonal then comes from closed forms, exact).
+    depth : int, default 1
+        Number of hidden ReLU layers ``L``.
+    sigma_w : float, default sqrt(2)
+        Scale of the hidden weights; ``sqrt(2)`` preserves the variance through
+        ReLU layers (He et al. 2015).
+    sigma_b : float, default 0.1
+        Scale of the hidden biases.
+    sigma_v : float, default 1
+        Scale of the read-out weights (multiplies both kernels by ``sigma_v**2``).
+    get : "ntk", "nngp" or ("nngp", "ntk"), default "ntk"
+        Which kernel to return; with both, a :class:`rntk.KernelPair`.
+
+    Returns
+    -------
+    ndarray of shape (n1, n2), or a :class:`rntk.KernelPair` of them.
+
+    Raises
+    ------
+    ValueError
+        If the sequences have different lengths (resample them first), or for
+        malformed inputs or parameters.
+
+    References
+    ----------
+    .. [1] A. Jacot, F. Gabriel, C. Hongler, "Neural Tangent Kernel: Convergence
+       and Generalization in Neural Networks", NeurIPS 2018.
+    .. [2] S. Arora, S. S. Du, W. Hu, Z. Li, R. Salakhutdinov, R. Wang, "On Exact
+       Computation with an Infinitely Wide Neural Net", NeurIPS 2019.
+    .. [3] Y. Cho and L. K. Saul, "Kernel Methods for Deep Learning", NeurIPS 2009.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rntk.baselines import mlp_ntk
+    >>> x = np.array([[1.0, -1.0, 0.5]])
+    >>> # one hidden layer, no bias: NTK(x, x) = sigma_w^2 |x|^2 / d  (= 2 * 0.75)
+    >>> round(float(mlp_ntk(x, depth=1, sigma_b=0.0)[0, 0]), 12)
+    1.5
+    """
+    vectors, vectors2 = _vectors(X, X2)
+    depth = _positive_integer(depth, "depth")
+    weight_variance = _non_negative(sigma_w, "sigma_w") ** 2
+    bias_variance = _non_negative(sigma_b, "sigma_b") ** 2
+    output_variance = _non_negative(sigma_v, "sigma_v") ** 2
+    names = _parse_get(get)
+    symmetric = vectors2 is None
+    other = vectors if symmetric else vectors2
+    dimension = vectors.shape[1]
+    relu = ReLU()
+
+    def first_layer_variance(rows):
+        return weight_variance * np.einsum("id,id->i", rows, rows) / dimension + bias_variance
+
+    row_variance = first_layer_variance(vectors)
+    column_variance = row_variance if symmetric else first_layer_variance(other)
+    covariance = vectors @ other.T
+    covariance *= weight_variance / dimension
+    covariance += bias_variance
+    tangent = covariance.copy()
+    for layer in range(depth):
+        kernel, derivative = relu.dual(covariance, row_variance[:, None], column_variance[None, :])
+        row_kernel, row_derivative = relu.diagonal(row_variance)
+        if symmetric:
+            # Through the correlation the diagonal loses half its digits (arccos near 1).
+            np.fill_diagonal(kernel, row_kernel)
+            np.fill_diagonal(derivative, row_derivative)
+            column_kernel = row_kernel
+        else:
+            column_kernel, _ = relu.diagonal(column_variance)
+        if layer == depth - 1:
+            break
+        covariance = weight_variance * kernel + bias_variance
+        tangent = covariance + weight_variance * derivative * tangent
+        row_variance = weight_variance * row_kernel + bias_variance
+        column_variance = weight_variance * column_kernel + bias_variance
+
+    values = {"nngp": output_variance * kernel}
+    if "ntk" in names:
+        values["ntk"] = output_variance * (kernel + derivative * tangent)
+    if len(names) == 1:
+        return values[names[0]]
+    return KernelPair(values["nngp"], values["ntk"])

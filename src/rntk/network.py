@@ -1,0 +1,579 @@
+r"""The finite-width RNN whose infinite-width limit the RNTK describes.
+
+:class:`RNN` is the network of spec section 1 in NumPy, weight-tied or
+weight-untied, with a hand-written back-propagation through time and its exact
+empirical tangent kernel. The kernel is computed in the factorised form of spec
+section 8: every parameter's gradient is a sum over steps of outer products
+:math:`\delta_{l,t} \otimes a_{l,t}` of a back-propagated vector
+:math:`\delta_{l,t} = \partial f / \partial g_{l,t}` and the layer's input
+:math:`a_{l,t}`, so
+
+.. math::
+
+    \langle \nabla_{W} f(x), \nabla_{W} f(x') \rangle
+    = c^2 \sum_{t, t'} (\delta_{t} \cdot \delta'_{t'})\,(a_{t} \cdot a'_{t'})
+
+and the kernel of ``n`` sequences needs only ``(n T) x N`` Gram products, never
+the ``n x P`` Jacobian (``P ~ N^2`` parameters). Untied weights keep only the
+pairs of steps that share a weight, those at the same distance from the end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import DualActivation, get_activation
+from .hyperparameters import DEFAULTS, Hyperparameters
+from .sequences import SequenceBatch, as_sequences, check_same_features
+
+__all__ = ["RNN"]
+
+
+@dataclass(frozen=True, eq=False)
+class _Trace:
+    """What one forward pass over a batch leaves for back-propagation and kernels.
+
+    Steps are counted from the end (``r = 0`` is every sequence's last step),
+    as in :class:`~rntk.sequences.SequenceBatch`.
+
+    Attributes
+    ----------
+    lengths : ndarray (n,)
+    inputs : ndarray (R, n, m)
+        The input steps ``x``, zero where a sequence has not started.
+    states : list over layers of ndarray (R + 1, n, N)
+        ``states[l][r]`` is the hidden state of layer ``l + 1`` after step ``r``;
+        ``states[l][R]`` is the initial state ``h0``. A sequence that has not
+        started at step ``r`` is still at ``h0`` there, so ``states[l][r + 1]`` is
+        always the recurrent input of step ``r``.
+    slopes : list over layers of ndarray (R, n, N)
+        ``phi'(g)`` at each step, zero where the sequence has not started (so
+        back-propagated vectors vanish there).
+    """
+
+    lengths: np.ndarray
+    inputs: np.ndarray
+    states: list
+    slopes: list
+
+    @property
+    def horizon(self) -> int:
+        return self.inputs.shape[0]
+
+    def layer_input(self, layer: int) -> np.ndarray:
+        """The input from below of layer ``layer`` at every step, (R, n, n_{l-1})."""
+        return self.inputs if layer == 0 else self.states[layer - 1][:-1]
+
+    def recurrent_input(self, layer: int) -> np.ndarray:
+        """``h[l, t-1]`` at every step, (R, n, N)."""
+        return self.states[layer][1:]
+
+    def last_state(self) -> np.ndarray:
+        return self.states[-1][0]
+
+
+def _check_positive_integer(value, name: str, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def _as_generator(seed) -> np.random.Generator:
+    if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(
+            f"seed must be None, a non-negative integer or a numpy Generator, got {seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed}")
+    return np.random.default_rng(int(seed))
+
+
+def _check_finite_activation(activation: DualActivation) -> None:
+    probe = np.zeros(1)
+    try:
+        activation(probe)
+        activation.derivative(probe)
+    except NotImplementedError:
+        raise TypeError(
+            f"activation {activation!r} defines only its dual map; a finite network "
+            "needs phi(z) and phi'(z) (__call__ and derivative)"
+        ) from None
+
+
+class RNN:
+    r"""A finite-width Elman RNN in the NTK parameterisation (spec section 1).
+
+    .. math::
+
+        g_{l,t} = \frac{\sigma_{w,l}}{\sqrt N} W_l h_{l,t-1}
+                + \frac{\sigma_{u,l}}{\sqrt{n_{l-1}}} U_l h_{l-1,t} + \sigma_{b,l} b_l,
+        \qquad h_{l,t} = \phi(g_{l,t}), \qquad h_{0,t} = x_t,
+
+    with read-out :math:`f(x) = \frac{\sigma_v}{\sqrt N} v^\top h_{L,T}` at the
+    last step. Every trained parameter is standard normal at initialisation.
+    The initial state :math:`h_{l,0} \sim \mathcal N(0, \sigma_{h,l}^2 I)` is drawn
+    once per network, shared by every input and not trained (it is
+    :attr:`initial_state`, not part of :attr:`params`). As ``width`` grows,
+    :meth:`ntk` and :meth:`nngp` converge to :func:`rntk.kernel` with the same
+    hyperparameters, for tied and untied weights alike.
+
+    Parameters
+    ----------
+    width : int
+        Number of hidden units ``N`` of every layer.
+    depth : int, default 1
+        Number of recurrent layers ``L``.
+    activation : {"relu", "erf"} or DualActivation, default "relu"
+        The nonlinearity ``phi``; a custom :class:`~rntk.activations.DualActivation`
+        must implement ``phi`` (``__call__``) and ``phi'`` (``derivative``).
+    sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, default 1, 1, 0.1, 0
+        Scales of the recurrent weights, input weights, biases and initial
+        state, one value or one per layer, as in :func:`rntk.kernel`.
+    sigma_v : float, default 1
+        Scale of the read-out weights.
+    tied : bool, default True
+        Share ``W_l, U_l, b_l`` across time steps. With ``tied=False`` every
+        step has its own weights, indexed from the END of the sequence: the
+        weights ``[r]`` act ``r`` steps before the last one, so sequences of
+        different lengths share the weights of their final steps.
+    max_length : int, optional
+        The longest sequence the network accepts. Required for untied weights
+        (the network holds weights for that many steps); optional for tied ones.
+    n_features : int, optional
+        Features per input step ``m``. By default it is taken from the first
+        input the network sees, and the input weights ``U1`` are drawn then (from
+        a stream fixed at construction, so the result does not depend on when).
+    seed : int, numpy Generator or SeedSequence, optional
+        Source of the random initialisation.
+
+    Attributes
+    ----------
+    params : dict of str to ndarray
+        Every trained parameter by name: ``W1, U1, b1, ..., WL, UL, bL, v``.
+        Tied shapes are ``W_l (N, N)``, ``U_l (N, n_{l-1})``, ``b_l (N,)``,
+        ``v (N,)``; untied ones carry a leading axis ``(max_length, ...)``
+        indexed by steps from the end. Editing the arrays in place (or
+        replacing them with arrays of the same shape) changes the network.
+    initial_state : tuple of ndarray (N,)
+        ``h0`` of every layer.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For malformed arguments; the message names the argument.
+
+    Notes
+    -----
+    The tied network has about ``(2 L - 1) N^2`` parameters, the untied one
+    ``max_length`` times as many (e.g. 10.7 GB of ``W`` alone for ``N = 2**14``
+    and ``max_length = 5``).
+    :meth:`ntk` costs ``O(L n T N^2)`` for the forward and backward passes plus
+    ``O(L n^2 T^2 N)`` for the Gram products, in ``O(L n T N)`` memory besides
+    the parameters.
+
+    References
+    ----------
+    .. [1] S. Alemohammad, Z. Wang, R. Balestriero, R. Baraniuk, "The Recurrent
+       Neural Tangent Kernel", ICLR 2021, arXiv:2006.10246.
+
+    Examples
+    --------
+    >>> import numpy as np, rntk
+    >>> from rntk.network import RNN
+    >>> X = [np.sin(np.linspace(0, 3, 5)), np.cos(np.linspace(0, 2, 3))]
+    >>> net = RNN(512, seed=0)
+    >>> net(X).shape, net.ntk(X).shape
+    ((2,), (2, 2))
+    >>> limit = rntk.kernel(X)
+    >>> bool(np.linalg.norm(net.ntk(X) - limit) < 0.1 * np.linalg.norm(limit))
+    True
+    """
+
+    def __init__(
+        self,
+        width: int,
+        *,
+        depth: int = 1,
+        activation: str | DualActivation = "relu",
+        sigma_w=DEFAULTS["sigma_w"],
+        sigma_u=DEFAULTS["sigma_u"],
+        sigma_b=DEFAULTS["sigma_b"],
+        sigma_h=DEFAULTS["sigma_h"],
+        sigma_v: float = DEFAULTS["sigma_v"],
+        tied: bool = True,
+        max_length: int | None = None,
+        n_features: int | None = None,
+        seed=None,
+    ):
+        self.width = _check_positive_integer(width, "width")
+        self.hyperparameters = Hyperparameters.from_arguments(
+            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v
+        )
+        self.activation = get_activation(activation)
+        _check_finite_activation(self.activation)
+        if not isinstance(tied, (bool, np.bool_)):
+            raise TypeError(f"tied must be True or False, got {tied!r}")
+        self.tied = bool(tied)
+        self.max_length = _check_positive_integer(max_length, "max_length", allow_none=True)
+        if not self.tied and self.max_length is None:
+            raise ValueError(
+                "max_length is required for an untied network (tied=False): it is the "
+                "number of steps the network holds weights for"
+            )
+        self.n_features = _check_positive_integer(n_features, "n_features", allow_none=True)
+
+        rng = _as_generator(seed)
+        hyper, n = self.hyperparameters, self.width
+        self.initial_state = tuple(
+            hyper.sigma_h[layer] * rng.standard_normal(n) for layer in range(hyper.depth)
+        )
+        steps = () if self.tied else (self.max_length,)
+        self._params: dict[str, np.ndarray] = {}
+        for layer in range(1, hyper.depth + 1):
+            self._params[f"W{layer}"] = rng.standard_normal((*steps, n, n))
+            if layer > 1:
+                self._params[f"U{layer}"] = rng.standard_normal((*steps, n, n))
+            self._params[f"b{layer}"] = rng.standard_normal((*steps, n))
+        self._params["v"] = rng.standard_normal(n)
+        # The input weights wait for the input size; their stream is fixed now.
+        self._input_weight_seed = int(rng.integers(2**63))
+        if self.n_features is not None:
+            self._draw_input_weights(self.n_features)
+
+    def __repr__(self) -> str:
+        untied = "" if self.tied else f", tied=False, max_length={self.max_length}"
+        return (
+            f"RNN(width={self.width}, activation={self.activation.name!r}, "
+            f"{self.hyperparameters.describe()}{untied})"
+        )
+
+    # ------------------------------------------------------------------ parameters
+
+    def _draw_input_weights(self, n_features: int) -> None:
+        steps = () if self.tied else (self.max_length,)
+        rng = np.random.default_rng(self._input_weight_seed)
+        weights = rng.standard_normal((*steps, self.width, n_features))
+        # Keep the documented order W1, U1, b1, W2, ...
+        params = {"W1": self._params.pop("W1"), "U1": weights}
+        params.update(self._params)
+        self._params = params
+        self.n_features = n_features
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """Every trained parameter by name (see the class docstring)."""
+        if self.n_features is None:
+            raise RuntimeError(
+                "the input weights U1 are drawn when the number of features per step is "
+                "known: pass n_features=... to RNN or call the network on data first"
+            )
+        return self._params
+
+    @property
+    def n_parameters(self) -> int:
+        """Total number of trained parameters."""
+        return sum(p.size for p in self.params.values())
+
+    def _expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        n, steps = self.width, () if self.tied else (self.max_length,)
+        shapes = {}
+        for layer in range(1, self.hyperparameters.depth + 1):
+            below = self.n_features if layer == 1 else n
+            shapes[f"W{layer}"] = (*steps, n, n)
+            shapes[f"U{layer}"] = (*steps, n, below)
+            shapes[f"b{layer}"] = (*steps, n)
+        shapes["v"] = (n,)
+        return shapes
+
+    def _checked_params(self) -> dict[str, np.ndarray]:
+        """The parameters, after checking that edits kept every name and shape."""
+        params = self.params
+        for name, shape in self._expected_shapes().items():
+            if name not in params:
+                raise KeyError(f"params has lost the parameter {name!r}")
+            if np.shape(params[name]) != shape:
+                raise ValueError(
+                    f"params[{name!r}] must have shape {shape}, got {np.shape(params[name])}"
+                )
+        return params
+
+    def _scales(self, layer: int) -> tuple[float, float, float]:
+        """Forward multipliers of ``W``, ``U`` and ``b`` in layer ``layer`` (0-based)."""
+        hyper = self.hyperparameters
+        fan_in = self.n_features if layer == 0 else self.width
+        return (
+            hyper.sigma_w[layer] / math.sqrt(self.width),
+            hyper.sigma_u[layer] / math.sqrt(fan_in),
+            hyper.sigma_b[layer],
+        )
+
+    @property
+    def _readout_scale(self) -> float:
+        return self.hyperparameters.sigma_v / math.sqrt(self.width)
+
+    # ------------------------------------------------------------------ inputs
+
+    def _batch(self, X, name: str) -> SequenceBatch:
+        batch = as_sequences(X, name)
+        if self.n_features is None:
+            self._draw_input_weights(batch.n_features)
+        elif batch.n_features != self.n_features:
+            raise ValueError(
+                f"{name} has {batch.n_features} features per step but the network was "
+                f"built for {self.n_features}"
+            )
+        if self.max_length is not None and batch.max_length > self.max_length:
+            longest = int(np.argmax(batch.lengths))
+            raise ValueError(
+                f"{name}: sequence {longest} has {batch.max_length} steps but the network "
+                f"holds max_length={self.max_length}; build it with a larger max_length"
+            )
+        return batch
+
+    def _step_weight(self, weight: np.ndarray, step: int) -> np.ndarray:
+        return weight if self.tied else weight[step]
+
+    # ------------------------------------------------------------------ passes
+
+    def _forward(self, batch: SequenceBatch) -> _Trace:
+        params = self._checked_params()
+        hyper, width = self.hyperparameters, self.width
+        horizon, n = batch.max_length, batch.n_sequences
+        states, slopes = [], []
+        for layer in range(hyper.depth):
+            layer_states = np.empty((horizon + 1, n, width))
+            layer_states[horizon] = self.initial_state[layer]
+            states.append(layer_states)
+            slopes.append(np.empty((horizon, n, width)))
+
+        for step in range(horizon - 1, -1, -1):
+            started = (batch.lengths > step)[:, None]
+            below = batch.steps_from_end[step]
+            for layer in range(hyper.depth):
+                w_scale, u_scale, b_scale = self._scales(layer)
+                name = layer + 1
+                previous = states[layer][step + 1]
+                preactivation = previous @ self._step_weight(params[f"W{name}"], step).T
+                preactivation *= w_scale
+                preactivation += u_scale * (below @ self._step_weight(params[f"U{name}"], step).T)
+                preactivation += b_scale * self._step_weight(params[f"b{name}"], step)
+                # A sequence that has not started stays at h0 and passes no gradient.
+                states[layer][step] = np.where(started, self.activation(preactivation), previous)
+                np.multiply(
+                    self.activation.derivative(preactivation), started, out=slopes[layer][step]
+                )
+                below = states[layer][step]
+        return _Trace(batch.lengths, batch.steps_from_end, states, slopes)
+
+    def _outputs(self, trace: _Trace) -> np.ndarray:
+        return self._readout_scale * (trace.last_state() @ self.params["v"])
+
+    def _backward(self, trace: _Trace) -> list[np.ndarray]:
+        """``delta[l][r] = df/dg`` of layer ``l + 1`` at step ``r``, (R, n, N) per layer."""
+        params = self.params
+        depth, horizon = self.hyperparameters.depth, trace.horizon
+        n = trace.lengths.shape[0]
+        deltas = [np.empty((horizon, n, self.width)) for _ in range(depth)]
+        # Gradient reaching h[l, t] through W_l from the step after t.
+        from_next_step = [np.zeros((n, self.width)) for _ in range(depth)]
+        from_next_step[-1] = np.broadcast_to(self._readout_scale * params["v"], (n, self.width))
+        for step in range(horizon):
+            for layer in range(depth - 1, -1, -1):
+                grad_state = from_next_step[layer]
+                if layer < depth - 1:
+                    u_scale = self._scales(layer + 1)[1]
+                    above = deltas[layer + 1][step]
+                    upper_weight = self._step_weight(params[f"U{layer + 2}"], step)
+                    grad_state = grad_state + u_scale * (above @ upper_weight)
+                np.multiply(grad_state, trace.slopes[layer][step], out=deltas[layer][step])
+                if step + 1 < horizon:
+                    w_scale = self._scales(layer)[0]
+                    weight = self._step_weight(params[f"W{layer + 1}"], step)
+                    from_next_step[layer] = w_scale * (deltas[layer][step] @ weight)
+        return deltas
+
+    # ------------------------------------------------------------------ public
+
+    def __call__(self, X) -> np.ndarray:
+        """The network's outputs ``f(x)`` for every sequence of ``X``.
+
+        Parameters
+        ----------
+        X : array (n, T), array (n, T, m), NaN-padded array or list of (T_i,) or (T_i, m)
+            Sequences, aligned at their last step, as for :func:`rntk.kernel`.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
+        return self._outputs(self._forward(self._batch(X, "X")))
+
+    def grad(self, X) -> dict[str, np.ndarray]:
+        """Per-sequence gradients of the output with respect to every parameter.
+
+        Back-propagation through time, by hand. Memory is ``n`` times the
+        parameter count, so this is for small widths; :meth:`ntk` never forms it.
+
+        Parameters
+        ----------
+        X : sequences, same formats as :meth:`__call__`
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``grad[name][i]`` is ``d f(x_i) / d params[name]``, shape
+            ``(n, *params[name].shape)``. Untied weights of steps a sequence
+            does not reach have zero gradient.
+        """
+        trace = self._forward(self._batch(X, "X"))
+        deltas = self._backward(trace)
+        gradients = {}
+        for layer in range(self.hyperparameters.depth):
+            name = layer + 1
+            w_scale, u_scale, b_scale = self._scales(layer)
+            delta = deltas[layer]
+            factors = {
+                f"W{name}": (w_scale, trace.recurrent_input(layer)),
+                f"U{name}": (u_scale, trace.layer_input(layer)),
+            }
+            for key, (scale, layer_input) in factors.items():
+                if self.tied:
+                    gradients[key] = scale * np.einsum("rni,rnj->nij", delta, layer_input)
+                else:
+                    per_step = scale * np.einsum("rni,rnj->nrij", delta, layer_input)
+                    gradients[key] = _pad_steps(per_step, self.max_length)
+            if self.tied:
+                gradients[f"b{name}"] = b_scale * delta.sum(axis=0)
+            else:
+                gradients[f"b{name}"] = _pad_steps(
+                    b_scale * delta.transpose(1, 0, 2), self.max_length
+                )
+        gradients["v"] = self._readout_scale * trace.last_state()
+        return {name: gradients[name] for name in self.params}
+
+    def nngp(self, X, X2=None) -> np.ndarray:
+        r"""The empirical conjugate kernel :math:`\frac{\sigma_v^2}{N} h_{L,T} \cdot h'_{L,T'}`.
+
+        The read-out features' Gram matrix, scaled so that it converges to
+        ``rntk.kernel(..., get="nngp")`` as the width grows.
+
+        Parameters
+        ----------
+        X, X2 : sequences, same formats as :meth:`__call__`; ``X2=None`` means ``X``
+
+        Returns
+        -------
+        ndarray of shape (n1, n2)
+        """
+        rows = self._forward(self._batch(X, "X"))
+        columns = rows if X2 is None else self._forward(self._cross_batch(X, X2))
+        return self._readout_scale**2 * (rows.last_state() @ columns.last_state().T)
+
+    def ntk(self, X, X2=None) -> np.ndarray:
+        r"""The exact empirical tangent kernel of the network.
+
+        :math:`\Theta(x, x') = \langle \nabla_\theta f(x), \nabla_\theta f(x') \rangle`
+        summed over every trained parameter, computed from one forward and one
+        backward pass per batch in the factorised form of spec section 8,
+        without forming the Jacobian.
+
+        Parameters
+        ----------
+        X, X2 : sequences, same formats as :meth:`__call__`; ``X2=None`` means ``X``
+            (the result is then exactly symmetric).
+
+        Returns
+        -------
+        ndarray of shape (n1, n2)
+        """
+        rows = self._forward(self._batch(X, "X"))
+        row_deltas = self._backward(rows)
+        if X2 is None:
+            columns, column_deltas = rows, row_deltas
+        else:
+            columns = self._forward(self._cross_batch(X, X2))
+            column_deltas = self._backward(columns)
+
+        theta = self._readout_scale**2 * (rows.last_state() @ columns.last_state().T)
+        for layer in range(self.hyperparameters.depth):
+            w_scale, u_scale, b_scale = self._scales(layer)
+            theta += _layer_tangent_kernel(
+                row_deltas[layer],
+                column_deltas[layer],
+                (rows.recurrent_input(layer), rows.layer_input(layer)),
+                (columns.recurrent_input(layer), columns.layer_input(layer)),
+                (w_scale**2, u_scale**2),
+                b_scale**2,
+                self.tied,
+            )
+        if X2 is None:
+            theta = 0.5 * (theta + theta.T)
+        return theta
+
+    def _cross_batch(self, X, X2) -> SequenceBatch:
+        batch = self._batch(X2, "X2")
+        check_same_features(as_sequences(X, "X"), batch)
+        return batch
+
+
+def _pad_steps(per_step: np.ndarray, max_length: int) -> np.ndarray:
+    """Zero-pad axis 1 (steps from the end) of per-sequence untied gradients to ``max_length``."""
+    padded = np.zeros((per_step.shape[0], max_length, *per_step.shape[2:]))
+    padded[:, : per_step.shape[1]] = per_step
+    return padded
+
+
+def _layer_tangent_kernel(
+    row_deltas: np.ndarray,
+    column_deltas: np.ndarray,
+    row_inputs: tuple[np.ndarray, ...],
+    column_inputs: tuple[np.ndarray, ...],
+    input_weights: tuple[float, ...],
+    bias_weight: float,
+    tied: bool,
+) -> np.ndarray:
+    r"""One layer's contribution to the tangent kernel (spec section 8).
+
+    For a parameter ``c * M`` acting on an input ``a`` the contribution is
+    :math:`c^2 \sum (\delta_r \cdot \delta'_{r'}) (a_r \cdot a'_{r'})`; the layer's
+    ``W``, ``U`` and ``b`` share the ``delta`` Gram, so it is formed once and
+    multiplied by :math:`\sum_k c_k^2 (a_k \cdot a'_k) + c_b^2`. Tied weights sum
+    over every pair of steps ``(r, r')``, untied ones over ``r = r'`` only.
+
+    ``row_deltas`` is ``(R1, n1, N)``, each of ``row_inputs`` ``(R1, n1, d_k)``;
+    the columns likewise with ``R2, n2``. Memory stays ``O(n1 R2 n2)``: one row
+    step against all column steps at a time.
+    """
+    horizon, n_rows = row_deltas.shape[:2]
+    column_horizon, n_columns = column_deltas.shape[:2]
+    theta = np.zeros((n_rows, n_columns))
+    if tied:
+        flat_columns = column_deltas.reshape(column_horizon * n_columns, -1)
+        flat_inputs = [a.reshape(column_horizon * n_columns, -1) for a in column_inputs]
+        for step in range(horizon):
+            features = np.full((n_rows, column_horizon * n_columns), bias_weight)
+            for weight, row_input, column_input in zip(
+                input_weights, row_inputs, flat_inputs, strict=True
+            ):
+                features += weight * (row_input[step] @ column_input.T)
+            features *= row_deltas[step] @ flat_columns.T
+            theta += features.reshape(n_rows, column_horizon, n_columns).sum(axis=1)
+    else:
+        for step in range(min(horizon, column_horizon)):
+            features = np.full((n_rows, n_columns), bias_weight)
+            for weight, row_input, column_input in zip(
+                input_weights, row_inputs, column_inputs, strict=True
+            ):
+                features += weight * (row_input[step] @ column_input[step].T)
+            features *= row_deltas[step] @ column_deltas[step].T
+            theta += features
+    return theta

@@ -85,8 +85,16 @@ def main():
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
-    params = dict(activation=args.activation, depth=args.depth, get=("nngp", "ntk"),
-                  n_jobs=args.n_jobs, sigma_w=1.2, sigma_u=1.0, sigma_b=0.1, sigma_h=0.5)
+    params = dict(
+        activation=args.activation,
+        depth=args.depth,
+        get=("nngp", "ntk"),
+        n_jobs=args.n_jobs,
+        sigma_w=1.2,
+        sigma_u=1.0,
+        sigma_b=0.1,
+        sigma_h=0.5,
+    )
     print(f"rntk {rntk.__version__}, numpy {np.__version__}; {params}")
     n, length = args.n, args.T
     X = rng.standard_normal((n, length))
@@ -101,8 +109,9 @@ def main():
         fast = rntk.kernel(X, **params)
         error = max(np.abs(r - f).max() / np.abs(r).max() for r, f in zip(reference, fast))
         print(f"baseline agrees with rntk.kernel to a relative {error:.1e}")
-        baseline = median_time(lambda: full_matrix_baseline(X, **hyper, sigma_v=1.0),
-                               max(1, args.repeat // 2))
+        baseline = median_time(
+            lambda: full_matrix_baseline(X, **hyper, sigma_v=1.0), max(1, args.repeat // 2)
+        )
     report(f"K(X, X)   n={n} T={length}", symmetric, n * (n + 1) / 2 * layer_steps, baseline)
     cross = median_time(lambda: rntk.kernel(X, X2, **params), args.repeat)
     report(f"K(X, X2)  n1=n2={n} T={length}", cross, n * n * layer_steps)
@@ -118,9 +127,11 @@ def main():
     rate = args.n_variable * (args.n_variable + 1) / 2 * equal_length * args.depth / equal_time
     ragged_time = median_time(lambda: rntk.kernel(ragged, **params), args.repeat)
     report(f"K(X, X)   n={args.n_variable} T={low}..{high}", ragged_time, ideal_pair_steps)
-    print(f"  equal-length reference (T={equal_length}): {rate / 1e6:.1f} M pair-steps/s; "
-          f"variable-length cost / ideal sum of min(T_i, T_j) = "
-          f"{ragged_time / (ideal_pair_steps / rate):.2f}")
+    print(
+        f"  equal-length reference (T={equal_length}): {rate / 1e6:.1f} M pair-steps/s; "
+        f"variable-length cost / ideal sum of min(T_i, T_j) = "
+        f"{ragged_time / (ideal_pair_steps / rate):.2f}"
+    )
 
     if not args.skip_memory:
         big = rng.standard_normal((args.memory_n, args.memory_T))
@@ -131,9 +142,11 @@ def main():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         output_bytes = 2 * args.memory_n**2 * 8
-        print(f"peak memory K(X, X) n={args.memory_n} T={args.memory_T}: {peak / 2**20:.0f} MiB "
-              f"= outputs {output_bytes / 2**20:.0f} MiB + {(peak - output_bytes) / 2**20:.0f} MiB"
-              f" ({seconds:.1f} s)")
+        print(
+            f"peak memory K(X, X) n={args.memory_n} T={args.memory_T}: {peak / 2**20:.0f} MiB "
+            f"= outputs {output_bytes / 2**20:.0f} MiB + {(peak - output_bytes) / 2**20:.0f} MiB"
+            f" ({seconds:.1f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ class DualActivation(ABC):
     """An activation function described by its dual map (see the module docstring)."""
 
     name: str = ""
+    #: What makes the kernel of long sequences grow and how to avoid it (for errors).
+    growth_advice: str = "use a smaller sigma_w"
 
     @abstractmethod
     def diagonal(self, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +121,7 @@ class ReLU(DualActivation):
     """
 
     name = "relu"
+    growth_advice = "the ReLU variance grows like (sigma_w**2 / 2)**T, so use sigma_w <= sqrt(2)"
 
     def __call__(self, preactivation):
         return np.maximum(preactivation, 0.0)
@@ -175,6 +178,10 @@ class Erf(DualActivation):
     """
 
     name = "erf"
+    growth_advice = (
+        "the erf tangent kernel grows by sigma_w**2 * (4/pi) / sqrt(1 + 4 q) per step at "
+        "variance q, so use sigma_w <= 1 with sigma_b >= 0.1"
+    )
 
     def __call__(self, preactivation):
         return special.erf(preactivation)

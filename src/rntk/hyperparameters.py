@@ -7,12 +7,20 @@ into per-layer arrays and checks them.
 Defaults
 --------
 ``sigma_w = 1``, ``sigma_u = 1``, ``sigma_b = 0.1``, ``sigma_h = 0``, ``sigma_v = 1``.
-With ``sigma_w = 1`` the recurrent part of the kernel contracts at every step
-(ReLU: by ``sigma_w**2 / 2``; erf: by at most ``sigma_w**2 (4/pi) / sqrt(1 + 4
-sigma_b**2)``), so the kernel stays bounded for sequences of any length, 10,000
-steps included. ``sigma_w = sqrt(2)`` is the critical ReLU value that weights all
-steps about evenly (the variance then grows linearly, still safe); above it the
-ReLU variance grows like ``(sigma_w**2 / 2)**T`` and long sequences overflow.
+They keep both kernels bounded for sequences of any length (checked on 10,000
+steps in the tests). The tangent kernel obeys ``Theta_t = Sigma_t + sigma_w**2 *
+Kd_t * Theta_{t-1} + ...``, so it stays bounded while ``sigma_w**2 * Kd < 1``:
+
+* ReLU: ``Kd <= 1/2``, and the variance itself grows like ``(sigma_w**2 / 2)**T``.
+  ``sigma_w = 1`` contracts; ``sigma_w = sqrt(2)`` is critical (all steps weigh
+  about evenly, the variance grows linearly, still safe); above it long
+  sequences overflow.
+* erf: ``Kd = (4/pi) / sqrt(1 + 4 q)`` shrinks as the variance ``q`` grows; the
+  worst case is an input that stays at zero, where ``q`` settles at the fixed
+  point of ``q = sigma_w**2 V(q) + sigma_b**2``. With ``sigma_w = 1`` and
+  ``sigma_b = 0.1`` that gives ``sigma_w**2 * Kd = 0.97 < 1``; with
+  ``sigma_b = 0`` it would be 1.017, which overflows after about 40,000 steps.
+  That is why the default bias scale is not zero.
 """
 
 from __future__ import annotations

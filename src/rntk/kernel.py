@@ -154,8 +154,9 @@ class RNTK:
         """
         path = self._path(as_sequences(X, "X"))
         if self.normalize:
-            return self._result({name: np.where(getattr(path, name) > 0, 1.0, 0.0)
-                                 for name in self.get})
+            return self._result(
+                {name: np.where(getattr(path, name) > 0, 1.0, 0.0) for name in self.get}
+            )
         return self._result({name: getattr(path, name).copy() for name in self.get})
 
     def __call__(self, X, X2=None):
@@ -197,13 +198,15 @@ class RNTK:
         )
         if self.normalize:
             for name, out in outputs.items():
-                _normalize_in_place(out, getattr(rows, name), getattr(columns, name),
-                                    order, column_order)
+                _normalize_in_place(
+                    out, getattr(rows, name), getattr(columns, name), order, column_order
+                )
         return self._result(outputs)
 
 
 def _normalize_in_place(gram, row_diagonal, column_diagonal, row_order, column_order):
     """Divide by ``sqrt(K(x,x) K(x',x'))``; sequences with zero self-kernel give 0."""
+
     def inverse_root(diagonal, order):
         values = np.empty_like(diagonal)
         values[order] = diagonal

@@ -143,13 +143,12 @@ class SequencePath:
         )
 
 
-def _overflow_message(activation: DualActivation, hyper: Hyperparameters, length: int) -> str:
+def overflow_message(activation: DualActivation, hyper: Hyperparameters, where: str) -> str:
+    """Why the kernel left the float64 range and what to do about it."""
     return (
-        f"the {activation.name or type(activation).__name__} RNTK overflowed float64 on a "
-        f"sequence of length {length} with {hyper.describe()}. The variance grows "
-        "geometrically when sigma_w is too large (ReLU: like (sigma_w**2 / 2)**T); use "
-        "sigma_w <= sqrt(2) for ReLU (or a smaller sigma_w for erf), shorter sequences, "
-        "or inputs of smaller scale"
+        f"the RNTK overflowed float64 on {where} with activation "
+        f"{activation.name or type(activation).__name__} and {hyper.describe()}: "
+        f"{activation.growth_advice}, or use shorter sequences or inputs of smaller scale"
     )
 
 
@@ -203,7 +202,9 @@ def sequence_path(
     finite = np.isfinite(ntk) & np.isfinite(variance).all(axis=(0, 1))
     if not finite.all():
         raise KernelOverflowError(
-            _overflow_message(activation, hyper, int(batch.lengths[~finite].max()))
+            overflow_message(
+                activation, hyper, f"a sequence of length {int(batch.lengths[~finite].max())}"
+            )
         )
     factors = [activation.factors(variance[layer]) for layer in range(depth)]
     return SequencePath(batch.lengths, batch.steps_from_end, factors, nngp, ntk)
@@ -261,8 +262,9 @@ def cross_block(
                 row_factors = tuple(f[step, :a, None] for f in rows.factors[layer])
                 column_factors = tuple(f[step, None, :b] for f in columns.factors[layer])
 
-                def block_dual(sigma, kernel_out, derivative_out, r=row_factors,
-                               c=column_factors, work=scratch):
+                def block_dual(
+                    sigma, kernel_out, derivative_out, r=row_factors, c=column_factors, work=scratch
+                ):
                     activation.cross(sigma, r, c, kernel_out, derivative_out, work)
 
                 kernel, derivative_times_tangent = state.layer(layer)

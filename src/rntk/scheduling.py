@@ -24,7 +24,7 @@ import numpy as np
 
 from .activations import DualActivation
 from .hyperparameters import Hyperparameters
-from .recursion import KernelOverflowError, SequencePath, cross_block
+from .recursion import KernelOverflowError, SequencePath, cross_block, overflow_message
 
 __all__ = ["Block", "compute_gram", "plan_blocks"]
 
@@ -80,9 +80,7 @@ def _evaluate_block(block: Block, rows: SequencePath, columns: SequencePath, hyp
     )
     if not (np.isfinite(ntk).all() and np.isfinite(nngp).all()):
         raise KernelOverflowError(
-            "the RNTK overflowed float64 on a pair of sequences although each sequence "
-            f"with itself did not ({hyper.describe()}); use a smaller sigma_w or inputs "
-            "of smaller scale"
+            overflow_message(activation, hyper, "a pair of sequences (not on either alone)")
         )
     return nngp, ntk
 
@@ -144,8 +142,14 @@ def compute_gram(
         results = _bounded_map(executor, evaluate, blocks, in_flight=2 * n_jobs)
     try:
         for block, (nngp, ntk) in zip(blocks, results, strict=True):
-            _write_block(block, {"nngp": nngp, "ntk": ntk}, outputs, symmetric,
-                         row_positions, column_positions)
+            _write_block(
+                block,
+                {"nngp": nngp, "ntk": ntk},
+                outputs,
+                symmetric,
+                row_positions,
+                column_positions,
+            )
     finally:
         if executor is not None:
             executor.shutdown(cancel_futures=True)

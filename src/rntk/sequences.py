@@ -64,18 +64,14 @@ class SequenceBatch:
         indices = np.asarray(indices, dtype=np.intp)
         lengths = self.lengths[indices]
         horizon = int(lengths.max()) if lengths.size else 0
-        return SequenceBatch(
-            np.ascontiguousarray(self.steps_from_end[:horizon, indices]), lengths
-        )
+        return SequenceBatch(np.ascontiguousarray(self.steps_from_end[:horizon, indices]), lengths)
 
 
 def _as_real_array(value, name: str) -> np.ndarray:
     """``value`` as a float64 array, refusing strings, objects and complex numbers."""
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{name} must hold real numbers, got an array of dtype {array.dtype}"
-        )
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
     return array.astype(np.float64, copy=False)
 
 

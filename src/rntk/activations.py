@@ -196,24 +196,34 @@ class Erf(DualActivation):
         return kernel, derivative
 
     def factors(self, variance):
-        inverse_root = 1.0 / np.sqrt(1.0 + 2.0 * np.asarray(variance, dtype=np.float64))
-        return 2.0 * inverse_root, inverse_root
+        variance = np.asarray(variance, dtype=np.float64)
+        inverse_root = 1.0 / np.sqrt(1.0 + 2.0 * variance)
+        with np.errstate(divide="ignore"):
+            inverse_sqrt = np.where(variance > 0, 1.0 / np.sqrt(variance), 0.0)
+        # sqrt(q) / sqrt(1 + 2q): turns the correlation into the arcsin argument.
+        return inverse_sqrt, 2.0 * np.sqrt(variance) * inverse_root, inverse_root
 
     def cross(self, covariance, row_factors, column_factors, kernel_out, derivative_out, scratch):
-        row_twice_inverse, row_inverse = row_factors
-        _, column_inverse = column_factors
+        row_inverse_sqrt, row_scale, row_inverse_root = row_factors
+        column_inverse_sqrt, column_scale, column_inverse_root = column_factors
+        # Clip the correlation c / sqrt(q1 q2), not the arcsin argument: rounding
+        # past |rho| = 1 must give V' at |rho| = 1, which is finite for erf.
+        # (In the chaotic regime sigma_w**2 V' > 1 the correlation of two copies of
+        # one sequence is unstable and rounding can push it past 1.)
         argument = scratch  # 2c / sqrt((1 + 2 q1)(1 + 2 q2))
-        np.multiply(covariance, row_twice_inverse, out=argument)
-        argument *= column_inverse
+        np.multiply(covariance, row_inverse_sqrt, out=argument)
+        argument *= column_inverse_sqrt
         np.clip(argument, -1.0, 1.0, out=argument)
+        argument *= row_scale
+        argument *= 0.5 * column_scale
         np.arcsin(argument, out=kernel_out)
         kernel_out *= 2.0 / np.pi
         np.multiply(argument, argument, out=derivative_out)
         np.subtract(1.0, derivative_out, out=derivative_out)
         np.sqrt(derivative_out, out=derivative_out)
         np.divide(4.0 / np.pi, derivative_out, out=derivative_out)
-        derivative_out *= row_inverse
-        derivative_out *= column_inverse
+        derivative_out *= row_inverse_root
+        derivative_out *= column_inverse_root
 
 
 _ACTIVATIONS = {"relu": ReLU, "erf": Erf}

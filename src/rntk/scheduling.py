@@ -154,10 +154,35 @@ def compute_gram(
         if executor is not None:
             executor.shutdown(cancel_futures=True)
 
-    if symmetric:
-        # The diagonal from the per-sequence path: exact, no arccos near rho = 1.
+    _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, column_positions)
+
+
+def _identical_groups(path: SequencePath) -> dict[bytes, list[int]]:
+    groups: dict[bytes, list[int]] = {}
+    for i, length in enumerate(path.lengths):
+        key = path.steps_from_end[:length, i].tobytes()
+        groups.setdefault(key, []).append(i)
+    return groups
+
+
+def _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, column_positions):
+    """Give every pair of identical sequences the exact per-sequence value.
+
+    Through the pairwise recursion such a pair has correlation 1 up to rounding,
+    which costs ReLU half its digits in arccos; and in the chaotic regime
+    (``sigma_w**2 * Kd > 1``) rounding is amplified at every step, so two copies
+    of a sequence would drift apart. The diagonal of ``K(X, X)`` is the common
+    case; duplicates within ``X`` or shared by ``X`` and ``X2`` are handled alike.
+    """
+    row_groups = _identical_groups(rows)
+    column_groups = row_groups if symmetric else _identical_groups(columns)
+    for key, row_members in row_groups.items():
+        column_members = column_groups.get(key)
+        if column_members is None:
+            continue
+        target = np.ix_(row_positions[row_members], column_positions[column_members])
         for name, out in outputs.items():
-            out[row_positions, row_positions] = getattr(rows, name)
+            out[target] = getattr(rows, name)[row_members[0]]
 
 
 def _write_block(block, values, outputs, symmetric, row_positions, column_positions):

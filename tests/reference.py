@@ -200,14 +200,19 @@ def pair_kernels(x, y, p: Params) -> tuple[float, float]:
     return nngp, ntk
 
 
-def gram(X, X2=None, get="ntk", **params) -> np.ndarray:
-    """The oracle Gram matrix of two lists of sequences (``X2=None``: X with itself)."""
+def grams(X, X2=None, **params) -> tuple[np.ndarray, np.ndarray]:
+    """The oracle ``(NNGP, NTK)`` Gram matrices of two lists of sequences (``X2=None``: X, X)."""
     p = make_params(**params)
     rows = list(X)
     columns = rows if X2 is None else list(X2)
-    which = 0 if get == "nngp" else 1
-    out = np.empty((len(rows), len(columns)))
+    nngp, ntk = np.empty((len(rows), len(columns))), np.empty((len(rows), len(columns)))
     for i, x in enumerate(rows):
         for j, y in enumerate(columns):
-            out[i, j] = pair_kernels(x, y, p)[which]
-    return out
+            nngp[i, j], ntk[i, j] = pair_kernels(x, y, p)
+    return nngp, ntk
+
+
+def gram(X, X2=None, get="ntk", **params) -> np.ndarray:
+    """One oracle Gram matrix, ``get`` = ``"nngp"`` or ``"ntk"``."""
+    nngp, ntk = grams(X, X2, **params)
+    return {"nngp": nngp, "ntk": ntk}[get]

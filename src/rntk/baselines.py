@@ -304,6 +304,9 @@ def mlp_ntk(
         kernel, derivative = relu.dual(covariance, row_variance[:, None], column_variance[None, :])
         row_kernel, row_derivative = relu.diagonal(row_variance)
         if symmetric:
+            # Rounding differs between (i, j) and (j, i); keep the Gram exactly symmetric.
+            kernel = 0.5 * (kernel + kernel.T)
+            derivative = 0.5 * (derivative + derivative.T)
             # Through the correlation the diagonal loses half its digits (arccos near 1).
             np.fill_diagonal(kernel, row_kernel)
             np.fill_diagonal(derivative, row_derivative)

@@ -95,7 +95,9 @@ class DatasetError(ValueError):
         The 1-based line number in ``path`` where the problem is, if it is on one line.
     """
 
-    def __init__(self, message: str, path: str | os.PathLike | None = None, line=None):
+    def __init__(
+        self, message: str, path: str | os.PathLike | None = None, line: int | None = None
+    ):
         self.path = None if path is None else Path(path)
         self.line = line
         if path is not None:
@@ -293,7 +295,6 @@ def read_ucr_txt(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
 class _TsHeader:
     """What the ``@`` lines of a ``.ts`` file declare (None: not declared)."""
 
-    timestamps: bool = False
     missing: bool = False
     univariate: bool | None = None
     dimensions: int | None = None
@@ -321,8 +322,7 @@ def _read_ts_header_line(
 ) -> None:
     """Record one ``@key value ...`` line (``key`` lower-cased) in ``header``."""
     if key == "timestamps":
-        header.timestamps = _ts_boolean(words, key, path, line)
-        if header.timestamps:
+        if _ts_boolean(words, key, path, line):
             raise DatasetError(
                 "time-stamped .ts files (@timeStamps true) are not supported", path, line
             )
@@ -351,9 +351,10 @@ def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
     """Read a ``.ts`` file (the sktime/aeon format of the UEA archive).
 
     Header keys are case-insensitive (``@classLabel`` and ``@classlabel`` are the
-    same); lines starting with ``#`` or ``%`` are comments. Univariate and multivariate (``:``-separated
-    dimensions) files, equal and unequal lengths, class labels and regression
-    targets are read; time-stamped files (``@timeStamps true``) are not.
+    same); lines starting with ``#`` or ``%`` are comments. Univariate and
+    multivariate (``:``-separated dimensions) files, equal and unequal lengths,
+    class labels and regression targets are read; time-stamped files
+    (``@timeStamps true``) are not.
 
     Parameters
     ----------
@@ -640,7 +641,7 @@ def load_ucr(
     Examples
     --------
     >>> X_train, y_train, X_test, y_test = load_ucr("GunPoint")  # rntk[examples]
-    >>> X_train.shape, X_test.shape, sorted(set(y_train))
+    >>> X_train.shape, X_test.shape, sorted(set(y_train.tolist()))
     ((50, 150, 1), (150, 150, 1), ['1', '2'])
     """
     folders = _search_folders(root)

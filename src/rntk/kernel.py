@@ -213,8 +213,13 @@ def _normalize_in_place(gram, row_diagonal, column_diagonal, row_order, column_o
         with np.errstate(divide="ignore"):
             return np.where(values > 0, 1.0 / np.sqrt(values), 0.0)
 
-    gram *= inverse_root(row_diagonal, row_order)[:, None]
-    gram *= inverse_root(column_diagonal, column_order)[None, :]
+    row_scale = inverse_root(row_diagonal, row_order)
+    column_scale = inverse_root(column_diagonal, column_order)
+    # One product per entry, (a_i a_j) K_ij, so a symmetric Gram stays exactly
+    # symmetric; rows in chunks so the scale matrix stays small.
+    for start in range(0, gram.shape[0], 256):
+        chunk = slice(start, start + 256)
+        gram[chunk] *= np.multiply.outer(row_scale[chunk], column_scale)
 
 
 def kernel(

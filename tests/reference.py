@@ -193,10 +193,8 @@ def pair_kernels(x, y, p: Params) -> tuple[float, float]:
             P[layer][j] = Kd[layer][j] * (along_time + upward)
 
     nngp = sv2 * K[depth][last]
-    ntk = (
-        math.fsum(P[layer][j] * Sig[layer][j] for layer in range(1, depth + 1) for j in range(common))
-        + nngp
-    )
+    weighted = (P[layer][j] * Sig[layer][j] for layer in range(1, depth + 1) for j in range(common))
+    ntk = math.fsum(weighted) + nngp
     return nngp, ntk
 
 

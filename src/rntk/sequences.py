@@ -69,7 +69,10 @@ class SequenceBatch:
 
 def _as_real_array(value, name: str) -> np.ndarray:
     """``value`` as a float64 array, refusing strings, objects and complex numbers."""
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as error:  # ragged nesting, e.g. steps of different sizes
+        raise ValueError(f"{name} is not a regular array: {error}") from None
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
     return array.astype(np.float64, copy=False)

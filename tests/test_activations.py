@@ -1,0 +1,304 @@
+"""Dual activations against independent numerical integration and exact special cases.
+
+Two implementations are checked against the same integrals: the library's
+vectorised ``ReLU().dual`` / ``Erf().dual`` and the scalar formulas of the test
+oracle (``tests/reference.py``), so the oracle that the kernel tests trust is
+itself verified here.
+
+How the Gaussian expectations are integrated, for
+``(u, v) ~ N(0, [[q1, c], [c, q2]])``, written ``u = sqrt(q1) z1``,
+``v = sqrt(q2) (rho z1 + sqrt(1 - rho^2) z2)``:
+
+* erf is smooth (entire), so a tensor 2-D Gauss-Hermite rule converges
+  geometrically. With 150 nodes per axis it reaches ~1e-14 for ``q <= 2``
+  (checked against 300 nodes); for larger ``q`` the integrand
+  ``exp(-u^2 - v^2)`` of ``E[erf' erf']`` becomes narrow compared with the
+  node spacing, so the test stays at ``q <= 2``.
+* ReLU has a kink, where Gauss-Hermite converges only algebraically and Monte
+  Carlo gives ~3 digits. Conditioning on ``z1`` instead leaves a smooth 1-D
+  integral over ``z1 > 0`` whose inner expectation is elementary
+  (``v | z1 ~ N(mu, s^2)``: ``E[relu(v)] = mu Phi(mu/s) + s phi(mu/s)``,
+  ``P(v > 0) = Phi(mu/s)``), and adaptive quadrature (``scipy.integrate.quad``)
+  evaluates it to ~1e-13. No arccos is involved.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import reference
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate, special
+
+from rntk.activations import Erf, ReLU
+
+FAST = settings(max_examples=30, deadline=None, derandomize=True, database=None)
+INTEGRATION_RTOL = 1e-10
+
+
+def _library(name):
+    activation = {"relu": ReLU(), "erf": Erf()}[name]
+
+    def dual(q1, q2, c):
+        kernel, derivative = activation.dual(c, q1, q2)
+        return float(kernel), float(derivative)
+
+    return dual
+
+
+def _oracle(name):
+    return {"relu": reference.relu_dual, "erf": reference.erf_dual}[name]
+
+
+IMPLEMENTATIONS = {"library": _library, "oracle": _oracle}
+
+
+# --- independent integrals ----------------------------------------------------
+
+
+def relu_by_conditioning(q1, q2, rho):
+    """``(E[relu(u) relu(v)], E[1(u>0) 1(v>0)])`` by a 1-D integral over ``z1 > 0``."""
+    s = math.sqrt(q2 * (1.0 - rho * rho))
+    assert s > 0
+
+    def pdf(t):
+        return math.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
+
+    def conditional(z):
+        mu = math.sqrt(q2) * rho * z
+        ratio = mu / s
+        return mu * special.ndtr(ratio) + s * pdf(ratio), special.ndtr(ratio)
+
+    options = {"epsabs": 0.0, "epsrel": 1e-13, "limit": 200}
+    kernel = integrate.quad(
+        lambda z: math.sqrt(q1) * z * pdf(z) * conditional(z)[0], 0, np.inf, **options
+    )[0]
+    derivative = integrate.quad(lambda z: pdf(z) * conditional(z)[1], 0, np.inf, **options)[0]
+    return kernel, derivative
+
+
+_NODES, _WEIGHTS = special.roots_hermite(150)
+
+
+def erf_by_gauss_hermite(q1, q2, rho):
+    """``(E[erf(u) erf(v)], E[erf'(u) erf'(v)])`` by 2-D Gauss-Hermite quadrature."""
+    x1, x2 = np.meshgrid(_NODES, _NODES, indexing="ij")
+    weights = np.outer(_WEIGHTS, _WEIGHTS) / np.pi  # for the weight exp(-x1^2 - x2^2)
+    u = math.sqrt(2 * q1) * x1
+    v = math.sqrt(2 * q2) * (rho * x1 + math.sqrt(max(0.0, 1 - rho * rho)) * x2)
+
+    def erf_derivative(z):
+        return 2 / math.sqrt(math.pi) * np.exp(-z * z)
+
+    kernel = float(np.sum(weights * special.erf(u) * special.erf(v)))
+    derivative = float(np.sum(weights * erf_derivative(u) * erf_derivative(v)))
+    return kernel, derivative
+
+
+def _close(actual, expected, rtol, scale):
+    """``|actual - expected| <= rtol * max(|expected|, scale)``."""
+    return abs(actual - expected) <= rtol * max(abs(expected), scale)
+
+
+# --- duals against integration ------------------------------------------------
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@FAST
+@given(
+    q1=st.floats(0.01, 5.0),
+    q2=st.floats(0.01, 5.0),
+    rho=st.floats(-0.999, 0.999),
+)
+def test_relu_dual_matches_conditional_integral(implementation, q1, q2, rho):
+    kernel, derivative = IMPLEMENTATIONS[implementation]("relu")(q1, q2, rho * math.sqrt(q1 * q2))
+    expected_kernel, expected_derivative = relu_by_conditioning(q1, q2, rho)
+    # The kernel is >= 0 and tiny only near rho = -1; the scale floor is the size
+    # of the terms it is made of.
+    assert _close(kernel, expected_kernel, INTEGRATION_RTOL, 1e-3 * math.sqrt(q1 * q2))
+    assert _close(derivative, expected_derivative, INTEGRATION_RTOL, 1e-3)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@FAST
+@given(
+    q1=st.floats(0.0, 2.0),
+    q2=st.floats(0.0, 2.0),
+    rho=st.floats(-1.0, 1.0),
+)
+def test_erf_dual_matches_gauss_hermite(implementation, q1, q2, rho):
+    kernel, derivative = IMPLEMENTATIONS[implementation]("erf")(q1, q2, rho * math.sqrt(q1 * q2))
+    expected_kernel, expected_derivative = erf_by_gauss_hermite(q1, q2, rho)
+    # Near c = 0 the quadrature returns rounding noise (1e-289) where the truth is 0.
+    floor = 1e-3 * math.sqrt(q1 * q2) + 1e-15
+    assert _close(kernel, expected_kernel, INTEGRATION_RTOL, floor)
+    assert _close(derivative, expected_derivative, INTEGRATION_RTOL, 0.0)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(
+    ("q1", "q2", "rho"), [(1.0, 1.0, 0.0), (0.3, 2.5, 0.6), (4.0, 0.2, -0.8), (1e-3, 7.0, 0.95)]
+)
+def test_relu_dual_at_fixed_points(implementation, q1, q2, rho):
+    kernel, derivative = IMPLEMENTATIONS[implementation]("relu")(q1, q2, rho * math.sqrt(q1 * q2))
+    expected_kernel, expected_derivative = relu_by_conditioning(q1, q2, rho)
+    assert kernel == pytest.approx(expected_kernel, rel=INTEGRATION_RTOL)
+    assert derivative == pytest.approx(expected_derivative, rel=INTEGRATION_RTOL)
+
+
+def test_relu_independent_inputs_by_hand():
+    """rho = 0: E[relu(u)] E[relu(v)] = sqrt(q1 q2) / (2 pi); P(u>0) P(v>0) = 1/4."""
+    kernel, derivative = ReLU().dual(0.0, 2.0, 8.0)
+    assert kernel == pytest.approx(4.0 / (2 * math.pi), rel=1e-15)
+    assert derivative == pytest.approx(0.25, rel=1e-15)
+
+
+# --- the diagonal ---------------------------------------------------------------
+
+VARIANCES = np.array([1e-8, 1e-3, 0.1, 0.5, 1.0, 3.0, 17.0, 1e3, 1e6])
+
+
+def test_relu_diagonal_is_exact():
+    kernel, derivative = ReLU().diagonal(VARIANCES)
+    np.testing.assert_array_equal(kernel, VARIANCES / 2)
+    np.testing.assert_array_equal(derivative, 0.5)
+
+
+def test_erf_diagonal_is_exact():
+    kernel, derivative = Erf().diagonal(VARIANCES)
+    for q, k, kd in zip(VARIANCES, kernel, derivative, strict=True):
+        assert k == pytest.approx((2 / math.pi) * math.asin(2 * q / (1 + 2 * q)), rel=1e-15)
+        assert kd == pytest.approx((4 / math.pi) / math.sqrt(1 + 4 * q), rel=1e-15)
+
+
+@pytest.mark.parametrize("activation", [ReLU(), Erf()])
+def test_diagonal_equals_dual_of_a_variable_with_itself(activation):
+    """Through rho the diagonal loses about half the digits (arccos near 1), no more."""
+    kernel, derivative = activation.diagonal(VARIANCES)
+    dual_kernel, dual_derivative = activation.dual(VARIANCES, VARIANCES, VARIANCES)
+    np.testing.assert_allclose(kernel, dual_kernel, rtol=1e-7, atol=0)
+    np.testing.assert_allclose(derivative, dual_derivative, rtol=1e-7, atol=0)
+
+
+@pytest.mark.parametrize("activation", [ReLU(), Erf()])
+def test_diagonal_matches_integration(activation):
+    for q in (0.05, 0.7, 1.9):
+        if isinstance(activation, ReLU):
+            # rho = 1: v = (sqrt(q2)/sqrt(q1)) u, so E[relu(u)^2] = q E[z^2; z > 0] = q / 2.
+            expected = (q / 2, 0.5)
+        else:
+            expected = erf_by_gauss_hermite(q, q, 1.0)
+        kernel, derivative = activation.diagonal(q)
+        assert kernel == pytest.approx(expected[0], rel=INTEGRATION_RTOL)
+        assert derivative == pytest.approx(expected[1], rel=INTEGRATION_RTOL)
+
+
+# --- boundaries: rho = +-1, rounding past it, zero variance -------------------
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("q1, q2", [(1.0, 1.0), (0.3, 5.0), (1e4, 2e-3)])
+def test_relu_at_rho_plus_and_minus_one(implementation, q1, q2):
+    """v = +-a u with a > 0: E[relu(u) relu(a u)] = a q1 / 2, E[relu(u) relu(-a u)] = 0."""
+    dual = IMPLEMENTATIONS[implementation]("relu")
+    root = math.sqrt(q1 * q2)
+    kernel, derivative = dual(q1, q2, root)
+    assert kernel == pytest.approx(root / 2, rel=1e-14)
+    assert derivative == pytest.approx(0.5, rel=1e-14)
+    kernel, derivative = dual(q1, q2, -root)
+    assert kernel == pytest.approx(0.0, abs=1e-14 * root)
+    assert derivative == pytest.approx(0.0, abs=1e-14)
+    # Rounding can push |c| a hair past sqrt(q1 q2): still finite, still the limit.
+    for sign in (1.0, -1.0):
+        kernel, derivative = dual(q1, q2, sign * root * (1 + 4e-16))
+        assert math.isfinite(kernel) and math.isfinite(derivative)
+        assert kernel == pytest.approx(root / 2 if sign > 0 else 0.0, rel=1e-7, abs=1e-7 * root)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize("q1, q2", [(1.0, 1.0), (0.3, 1.7)])
+def test_erf_at_rho_plus_and_minus_one(implementation, q1, q2):
+    dual = IMPLEMENTATIONS[implementation]("erf")
+    root = math.sqrt(q1 * q2)
+    for sign in (1.0, -1.0):
+        kernel, derivative = dual(q1, q2, sign * root)
+        expected = erf_by_gauss_hermite(q1, q2, sign)
+        assert kernel == pytest.approx(expected[0], rel=INTEGRATION_RTOL)
+        assert derivative == pytest.approx(expected[1], rel=INTEGRATION_RTOL)
+        # det(I + 2 Sigma) = 1 + 2 q1 + 2 q2 when c^2 = q1 q2.
+        assert derivative == pytest.approx((4 / math.pi) / math.sqrt(1 + 2 * q1 + 2 * q2), 1e-14)
+        # Rounding a hair past |rho| = 1 gives the value at |rho| = 1.
+        past = dual(q1, q2, sign * root * (1 + 4e-16))
+        assert past == (pytest.approx(kernel, rel=1e-12), pytest.approx(derivative, rel=1e-12))
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(("q1", "q2", "c"), [(0.0, 0.0, 0.0), (0.0, 2.0, 0.0), (3.0, 0.0, 0.0)])
+def test_relu_zero_variance_is_zero(implementation, q1, q2, c):
+    """u = 0 almost surely and relu(0) = relu'(0) = 0 (the finite network's convention)."""
+    assert IMPLEMENTATIONS[implementation]("relu")(q1, q2, c) == (0.0, 0.0)
+
+
+def test_relu_zero_variance_diagonal():
+    kernel, derivative = ReLU().diagonal(np.array([0.0, 2.0]))
+    np.testing.assert_array_equal(kernel, [0.0, 1.0])
+    np.testing.assert_array_equal(derivative, [0.0, 0.5])
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_erf_zero_variance(implementation):
+    """u = 0: erf(0) = 0, erf'(0) = 2/sqrt(pi); so V = 0 and V' = (2/sqrt(pi)) E[erf'(v)]."""
+    dual = IMPLEMENTATIONS[implementation]("erf")
+    assert dual(0.0, 0.0, 0.0) == (0.0, pytest.approx(4 / math.pi, rel=1e-15))
+    kernel, derivative = dual(0.0, 3.0, 0.0)
+    assert kernel == 0.0
+    # E[erf'(v)] = 2/sqrt(pi) / sqrt(1 + 2 q2) for v ~ N(0, q2).
+    assert derivative == pytest.approx((4 / math.pi) / math.sqrt(7.0), rel=1e-15)
+    np.testing.assert_allclose(Erf().diagonal(0.0), (0.0, 4 / math.pi), rtol=1e-15)
+
+
+# --- array behaviour ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", [ReLU(), Erf()])
+def test_dual_broadcasts_like_numpy(activation):
+    rng = np.random.default_rng(0)
+    q1 = rng.uniform(0.1, 2.0, (3, 1))
+    q2 = rng.uniform(0.1, 2.0, 4)
+    rho = rng.uniform(-1, 1, (3, 4))
+    c = rho * np.sqrt(q1 * q2)
+    kernel, derivative = activation.dual(c, q1, q2)
+    assert kernel.shape == derivative.shape == (3, 4)
+    assert kernel.dtype == derivative.dtype == np.float64
+    for i in range(3):
+        for j in range(4):
+            single = activation.dual(c[i, j], q1[i, 0], q2[j])
+            assert kernel[i, j] == pytest.approx(float(single[0]), rel=1e-15)
+            assert derivative[i, j] == pytest.approx(float(single[1]), rel=1e-15)
+    # A scalar variance shared by all, and plain lists.
+    kernel, derivative = activation.dual([0.1, 0.2], 1.0, [[1.0], [2.0]])
+    assert kernel.shape == (2, 2)
+    assert float(kernel[1, 0]) == pytest.approx(float(activation.dual(0.1, 1.0, 2.0)[0]), 1e-15)
+
+
+def test_diagonal_keeps_the_shape():
+    for activation in (ReLU(), Erf()):
+        kernel, derivative = activation.diagonal(np.ones((2, 3)))
+        assert kernel.shape == derivative.shape == (2, 3)
+
+
+@pytest.mark.parametrize("activation", [ReLU(), Erf()])
+def test_phi_and_derivative_for_finite_networks(activation):
+    z = np.linspace(-3, 3, 13) + 0.01  # avoid the ReLU kink at 0
+    if isinstance(activation, ReLU):
+        np.testing.assert_array_equal(activation(z), np.where(z > 0, z, 0.0))
+        np.testing.assert_array_equal(activation.derivative(z), (z > 0).astype(float))
+        assert activation.derivative(np.array([0.0]))[0] == 0.0
+    else:
+        np.testing.assert_allclose(activation(z), [math.erf(t) for t in z], rtol=1e-15)
+        step = 1e-6
+        numerical = (activation(z + step) - activation(z - step)) / (2 * step)
+        np.testing.assert_allclose(activation.derivative(z), numerical, rtol=1e-8, atol=1e-9)

@@ -1,0 +1,144 @@
+"""Input handling: accepted formats, end alignment, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import reference
+from helpers import ORACLE_RTOL, assert_relative_close
+
+import rntk
+from rntk.sequences import as_sequences
+
+# --- accepted formats and the end-aligned layout --------------------------------
+
+
+def test_steps_are_stored_from_the_end():
+    first = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    second = np.array([[7.0, 8.0]])
+    batch = as_sequences([first, second])
+    np.testing.assert_array_equal(batch.lengths, [3, 1])
+    assert batch.steps_from_end.shape == (3, 2, 2)
+    assert batch.n_sequences == 2 and batch.n_features == 2 and batch.max_length == 3
+    # r = 0 is every sequence's last step.
+    np.testing.assert_array_equal(batch.steps_from_end[0], [[5.0, 6.0], [7.0, 8.0]])
+    np.testing.assert_array_equal(batch.steps_from_end[:, 0], first[::-1])
+    # Where a sequence has not started, its steps are zero.
+    np.testing.assert_array_equal(batch.steps_from_end[1:, 1], 0.0)
+    np.testing.assert_array_equal(batch.sequence(0), first)
+    np.testing.assert_array_equal(batch.sequence(1), second)
+
+
+def test_trailing_nan_padding_is_dropped_and_inner_values_kept():
+    padded = np.array([[1.0, 2.0, 3.0, np.nan], [4.0, np.nan, np.nan, np.nan]])
+    batch = as_sequences(padded)
+    np.testing.assert_array_equal(batch.lengths, [3, 1])
+    np.testing.assert_array_equal(batch.sequence(0)[:, 0], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(batch.sequence(1)[:, 0], [4.0])
+
+
+def test_multivariate_padding_drops_only_all_nan_steps():
+    padded = np.full((2, 3, 2), np.nan)
+    padded[0] = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    padded[1, :2] = [[7.0, 8.0], [9.0, 10.0]]
+    batch = as_sequences(padded)
+    np.testing.assert_array_equal(batch.lengths, [3, 2])
+    np.testing.assert_array_equal(batch.sequence(1), [[7.0, 8.0], [9.0, 10.0]])
+
+
+def test_integer_and_boolean_inputs_become_float64():
+    batch = as_sequences(np.array([[1, 2, 3]], dtype=np.int32))
+    assert batch.steps_from_end.dtype == np.float64
+    np.testing.assert_array_equal(
+        rntk.kernel(np.array([[1, 0, 1]], dtype=bool)), rntk.kernel(np.array([[1.0, 0.0, 1.0]]))
+    )
+
+
+def test_list_items_may_carry_trailing_nan():
+    x = np.array([0.3, -1.2, 0.8])
+    y = np.array([1.1, 0.4])
+    padded_items = [np.append(x, np.nan), np.append(y, [np.nan, np.nan])]
+    np.testing.assert_array_equal(rntk.kernel(padded_items), rntk.kernel([x, y]))
+
+
+def test_sequences_are_aligned_at_their_last_step():
+    """With sigma_w = 0 the network has no memory: the kernel sees the last steps only."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal(5), rng.standard_normal(3)
+    for activation in ("relu", "erf"):
+        params = {"activation": activation, "sigma_w": 0.0, "sigma_h": 0.4}
+        K = rntk.kernel([x], [y], **params)
+        np.testing.assert_allclose(K, rntk.kernel([x[-1:]], [y[-1:]], **params), rtol=1e-15)
+        assert not np.allclose(K, rntk.kernel([x[:1]], [y[:1]], **params))
+        assert_relative_close(K, reference.gram([x], [y], **params), ORACLE_RTOL)
+
+
+# --- bad inputs: the message names the argument ------------------------------
+
+GOOD = [np.arange(3.0), np.ones(2)]
+X_NAMED = r"\bX\b"  # X, and not X2
+
+
+BAD_X = {
+    "empty list": ([], ValueError),
+    "empty 2-D array": (np.empty((0, 5)), ValueError),
+    "empty 3-D array": (np.empty((0, 5, 2)), ValueError),
+    "zero-length sequence in a list": ([np.arange(3.0), np.array([])], ValueError),
+    "all-NaN row of a padded array": (np.array([[1.0, 2.0], [np.nan, np.nan]]), ValueError),
+    "zero steps": (np.empty((3, 0)), ValueError),
+    "zero features": (np.empty((3, 4, 0)), ValueError),
+    "NaN inside": ([np.array([1.0, np.nan, 2.0])], ValueError),
+    "NaN at the start": (np.array([[np.nan, 1.0, 2.0]]), ValueError),
+    "NaN in one feature of the last step": ([np.array([[1.0, 2.0], [3.0, np.nan]])], ValueError),
+    "inf": ([np.array([1.0, np.inf])], ValueError),
+    "-inf in an array": (np.array([[1.0, -np.inf, 0.0]]), ValueError),
+    "features differ between sequences": ([np.ones((2, 2)), np.ones((3, 3))], ValueError),
+    "steps of different sizes": ([[[1.0, 2.0], [3.0]]], ValueError),
+    "strings in a list": (["abc"], TypeError),
+    "a string": ("abc", TypeError),
+    "string array": (np.array([["a", "b"]]), TypeError),
+    "complex array": (np.ones((2, 3)) * 1j, TypeError),
+    "complex sequence": ([np.ones(3) * 1j], TypeError),
+    "None in a list": ([None], TypeError),
+    "None": (None, TypeError),
+    "a number": (3.0, TypeError),
+    "object array": (np.array([[1, 2]], dtype=object), TypeError),
+    "1-D array": (np.arange(3.0), ValueError),
+    "4-D array": (np.ones((1, 2, 3, 4)), ValueError),
+    "list of numbers": ([1.0, 2.0], ValueError),
+    "3-D list item": ([np.ones((2, 2, 2))], ValueError),
+}
+
+
+@pytest.mark.parametrize("case", BAD_X)
+def test_bad_X_names_X(case):
+    X, error = BAD_X[case]
+    with pytest.raises(error, match=X_NAMED):
+        rntk.kernel(X)
+    with pytest.raises(error, match=X_NAMED):
+        rntk.RNTK().diag(X)
+
+
+@pytest.mark.parametrize("case", [case for case in BAD_X if case != "None"])  # None: X with X
+def test_bad_X2_names_X2(case):
+    X2, error = BAD_X[case]
+    with pytest.raises(error, match="X2"):
+        rntk.kernel(GOOD, X2)
+
+
+def test_feature_dimension_differing_between_X_and_X2():
+    with pytest.raises(ValueError, match="X2"):
+        rntk.kernel(GOOD, [np.ones((2, 2))])
+    with pytest.raises(ValueError, match="X2"):
+        rntk.kernel(np.ones((2, 4, 3)), np.ones((2, 4, 2)))
+
+
+def test_errors_report_what_was_received():
+    with pytest.raises(ValueError, match=r"step 1"):
+        rntk.kernel([np.array([1.0, np.nan, 2.0])])
+    with pytest.raises(ValueError, match=r"sequence 1"):
+        rntk.kernel([np.arange(3.0), np.array([1.0, np.inf])])
+    with pytest.raises(TypeError, match="complex"):
+        rntk.kernel(np.ones((2, 3)) * 1j)
+    with pytest.raises(ValueError, match=r"\(1, 2, 3, 4\)"):
+        rntk.kernel(np.ones((1, 2, 3, 4)))

@@ -9,6 +9,16 @@ for the limit recursion, :mod:`rntk.scheduling` for blocks).
 from .activations import DualActivation, Erf, ReLU
 from .kernel import RNTK, KernelPair, kernel
 from .recursion import KernelOverflowError
+from .sensitivity import sensitivity
 
-__all__ = ["RNTK", "DualActivation", "Erf", "KernelOverflowError", "KernelPair", "ReLU", "kernel"]
+__all__ = [
+    "RNTK",
+    "DualActivation",
+    "Erf",
+    "KernelOverflowError",
+    "KernelPair",
+    "ReLU",
+    "kernel",
+    "sensitivity",
+]
 __version__ = "0.1.0"

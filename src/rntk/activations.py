@@ -23,13 +23,31 @@ the ReLU arc-cosine kernel; Williams, "Computing with infinite networks"
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import namedtuple
 
 import numpy as np
 from scipy import special
 
-__all__ = ["DualActivation", "Erf", "ReLU", "get_activation"]
+__all__ = ["DualActivation", "DualGradient", "Erf", "ReLU", "get_activation"]
 
 _TWO_PI = 2.0 * np.pi
+
+DualGradient = namedtuple(
+    "DualGradient",
+    [
+        "kernel_covariance",
+        "kernel_variance1",
+        "kernel_variance2",
+        "derivative_covariance",
+        "derivative_variance1",
+        "derivative_variance2",
+    ],
+)
+DualGradient.__doc__ = """The six partial derivatives of a dual map ``(V, V')`` at ``(q1, q2, c)``.
+
+``kernel_covariance = dV/dc``, ``kernel_variance1 = dV/dq1``, ``kernel_variance2
+= dV/dq2`` and the same three of ``V'`` as ``derivative_*``.
+"""
 
 
 class DualActivation(ABC):
@@ -101,6 +119,29 @@ class DualActivation(ABC):
         )
         return kernel, derivative
 
+    def dual_gradient(self, covariance, variance1, variance2) -> DualGradient:
+        r"""Partial derivatives of ``V`` and ``V'`` in ``(c, q1, q2)``, broadcasting.
+
+        Price's theorem gives one of them for every activation:
+        :math:`\partial V / \partial c = E[\phi'(u)\phi'(v)] = V'`. Used to
+        differentiate the kernel with respect to its inputs
+        (:func:`rntk.sensitivity`).
+
+        Returns
+        -------
+        DualGradient
+            Six arrays of the broadcast shape.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define the partial derivatives of its dual map"
+        )
+
+    def diagonal_gradient(self, variance) -> tuple[np.ndarray, np.ndarray]:
+        """``(d V(q, q, q) / dq, d V'(q, q, q) / dq)``: the derivatives of :meth:`diagonal`."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define the derivative of its diagonal dual map"
+        )
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -165,6 +206,66 @@ class ReLU(DualActivation):
             derivative_out *= row_positive
             derivative_out *= column_positive
 
+    def dual_gradient(self, covariance, variance1, variance2):
+        r"""Partial derivatives of the arc-cosine dual map.
+
+        With :math:`\rho = c / \sqrt{q_1 q_2}` (clipped to [-1, 1] as in
+        :meth:`cross`) and :math:`\sin\theta = \sqrt{1 - \rho^2}`:
+
+        .. math::
+
+            \frac{\partial V}{\partial c} = V', \qquad
+            \frac{\partial V}{\partial q_1} = \frac{V - c V'}{2 q_1}, \qquad
+            \frac{\partial V'}{\partial c} = \frac{1}{2\pi\sqrt{q_1 q_2}\sin\theta},
+            \qquad
+            \frac{\partial V'}{\partial q_1} = -\frac{c}{2 q_1}
+                \frac{\partial V'}{\partial c},
+
+        and the same in :math:`q_2` with the indices swapped (from
+        :math:`dJ/d\rho = \pi - \theta` for :math:`J = \sin\theta + (\pi -
+        \theta)\cos\theta`).
+
+        Singular points, as limits: at parallel states (:math:`|\rho| = 1`, e.g.
+        a sequence with itself) :math:`\partial V' / \partial c = +\infty` and
+        :math:`\partial V' / \partial q_i = \mp\infty`, while the partials of
+        ``V`` stay finite. At a zero variance (``q1 = 0`` or ``q2 = 0``) ``V``
+        grows like :math:`\sqrt{q}` and ``V'`` jumps, so all six are NaN.
+
+        Examples
+        --------
+        >>> from rntk.activations import ReLU
+        >>> g = ReLU().dual_gradient(0.0, 1.0, 1.0)  # independent unit Gaussians
+        >>> float(g.kernel_covariance), float(g.derivative_covariance) * 2 * 3.141592653589793
+        (0.25, 1.0)
+        """
+        covariance, variance1, variance2 = np.broadcast_arrays(
+            *(np.asarray(a, dtype=np.float64) for a in (covariance, variance1, variance2))
+        )
+        kernel, derivative = self.dual(covariance, variance1, variance2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            root = np.sqrt(variance1 * variance2)
+            correlation = np.clip(covariance / root, -1.0, 1.0)
+            sine = np.sqrt(1.0 - correlation * correlation)
+            derivative_covariance = 1.0 / (_TWO_PI * root * sine)
+            gradient = DualGradient(
+                derivative,
+                (kernel - covariance * derivative) / (2.0 * variance1),
+                (kernel - covariance * derivative) / (2.0 * variance2),
+                derivative_covariance,
+                -covariance * derivative_covariance / (2.0 * variance1),
+                -covariance * derivative_covariance / (2.0 * variance2),
+            )
+        zero_variance = (variance1 <= 0) | (variance2 <= 0)
+        return DualGradient(*(np.where(zero_variance, np.nan, part) for part in gradient))
+
+    def diagonal_gradient(self, variance):
+        """``(1/2, 0)``: ``V(q, q, q) = q / 2`` and ``V'(q, q, q) = 1/2`` for ``q > 0``.
+
+        At ``q = 0`` the derivative of ``V'`` (which jumps from 0 to 1/2) is NaN.
+        """
+        variance = np.asarray(variance, dtype=np.float64)
+        return np.full(variance.shape, 0.5), np.where(variance > 0, 0.0, np.nan)
+
 
 class Erf(DualActivation):
     r"""The error function, :math:`\phi(z) = \mathrm{erf}(z)` (Williams, 1996).
@@ -224,6 +325,61 @@ class Erf(DualActivation):
         np.divide(4.0 / np.pi, derivative_out, out=derivative_out)
         derivative_out *= row_inverse_root
         derivative_out *= column_inverse_root
+
+    def dual_gradient(self, covariance, variance1, variance2):
+        r"""Partial derivatives of the erf dual map.
+
+        With :math:`P = (1 + 2q_1)(1 + 2q_2)` and :math:`D = P - 4c^2`
+        (:math:`D \ge 1 + 2q_1 + 2q_2 > 0`, so erf has no singular point):
+
+        .. math::
+
+            \frac{\partial V}{\partial c} = V', \qquad
+            \frac{\partial V}{\partial q_1} = -\frac{c V'}{1 + 2q_1}, \qquad
+            \frac{\partial V'}{\partial c} = \frac{4 c V'}{D}, \qquad
+            \frac{\partial V'}{\partial q_1} = -\frac{(1 + 2q_2) V'}{D},
+
+        and the same in :math:`q_2` with the indices swapped. ``c`` is clipped
+        to :math:`|c| \le \sqrt{q_1 q_2}` as in :meth:`cross`.
+
+        Examples
+        --------
+        >>> from rntk.activations import Erf
+        >>> g = Erf().dual_gradient(0.0, 0.0, 0.0)  # V' = 4/pi at zero variance
+        >>> float(g.kernel_covariance) * 3.141592653589793 / 4, float(g.derivative_covariance)
+        (1.0, 0.0)
+        """
+        covariance, variance1, variance2 = np.broadcast_arrays(
+            *(np.asarray(a, dtype=np.float64) for a in (covariance, variance1, variance2))
+        )
+        _, derivative = self.dual(covariance, variance1, variance2)
+        bound = np.sqrt(variance1 * variance2)
+        covariance = np.clip(covariance, -bound, bound)
+        scale1, scale2 = 1.0 + 2.0 * variance1, 1.0 + 2.0 * variance2
+        determinant = scale1 * scale2 - 4.0 * covariance * covariance
+        return DualGradient(
+            derivative,
+            -covariance * derivative / scale1,
+            -covariance * derivative / scale2,
+            4.0 * covariance * derivative / determinant,
+            -scale2 * derivative / determinant,
+            -scale1 * derivative / determinant,
+        )
+
+    def diagonal_gradient(self, variance):
+        r"""Derivatives of :meth:`diagonal`:
+
+        .. math::
+
+            \frac{d}{dq} V(q, q, q) = \frac{4}{\pi}\frac{1}{(1 + 2q)\sqrt{1 + 4q}},
+            \qquad
+            \frac{d}{dq} V'(q, q, q) = -\frac{8}{\pi}(1 + 4q)^{-3/2}.
+        """
+        variance = np.asarray(variance, dtype=np.float64)
+        root = np.sqrt(1.0 + 4.0 * variance)
+        kernel = (4.0 / np.pi) / ((1.0 + 2.0 * variance) * root)
+        derivative = -(8.0 / np.pi) / (root * root * root)
+        return kernel, derivative
 
 
 _ACTIVATIONS = {"relu": ReLU, "erf": Erf}

@@ -107,7 +107,9 @@ def main():
         hyper = {k: params[k] for k in ("sigma_w", "sigma_u", "sigma_b", "sigma_h")}
         reference = full_matrix_baseline(X, **hyper, sigma_v=1.0)
         fast = rntk.kernel(X, **params)
-        error = max(np.abs(r - f).max() / np.abs(r).max() for r, f in zip(reference, fast))
+        error = max(
+            np.abs(r - f).max() / np.abs(r).max() for r, f in zip(reference, fast, strict=True)
+        )
         print(f"baseline agrees with rntk.kernel to a relative {error:.1e}")
         baseline = median_time(
             lambda: full_matrix_baseline(X, **hyper, sigma_v=1.0), max(1, args.repeat // 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import namedtuple
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -18,6 +19,7 @@ KernelPair = namedtuple("KernelPair", ["nngp", "ntk"])
 KernelPair.__doc__ = "The NNGP and the NTK Gram matrices (or diagonals) of one computation."
 
 _KERNEL_NAMES = ("nngp", "ntk")
+_DTYPES = (np.float64, np.float32, np.dtype(np.float64), np.dtype(np.float32), "float64", "float32")
 
 
 def _parse_get(get) -> tuple[str, ...]:
@@ -85,7 +87,22 @@ class RNTK:
         (about ``8 * (2 depth + 4) * rows * columns`` bytes per worker), never
         the result.
     n_jobs : int, optional
-        Worker threads; default all cores available to the process.
+        Worker threads; default all cores available to the process. With an
+        ``executor``, the number of its workers: ``2 * n_jobs`` blocks are kept
+        in flight, which bounds memory.
+    executor : concurrent.futures.Executor, optional
+        Run the blocks there instead of on a private thread pool, e.g.
+        ``dask.distributed.Client(...).get_executor()`` for a Dask cluster. The
+        result is identical (bit for bit) whichever runs the blocks: every block
+        does the same arithmetic and is written by the calling thread.
+    progress : bool, default False
+        Show a progress bar (blocks done, time elapsed and left) on stderr.
+    dtype : numpy.float64 or numpy.float32, default float64
+        Precision of the pairwise recursion and of the output. float32 halves
+        memory and is faster; its error relative to float64 is about 1e-6 for
+        moderate lengths and grows slowly with the length (measured in
+        benchmarks/bench_scale.py). A kernel that would overflow float32 raises
+        :class:`KernelOverflowError` before any pair is computed.
 
     References
     ----------
@@ -117,6 +134,9 @@ class RNTK:
         normalize: bool = False,
         block_size=DEFAULT_BLOCK_SHAPE,
         n_jobs: int | None = None,
+        executor: Executor | None = None,
+        progress: bool = False,
+        dtype=np.float64,
     ):
         self.activation = get_activation(activation)
         self.hyperparameters = Hyperparameters.from_arguments(
@@ -128,6 +148,15 @@ class RNTK:
         if n_jobs is not None and (not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1):
             raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
         self.n_jobs = n_jobs
+        if executor is not None and not callable(getattr(executor, "submit", None)):
+            raise TypeError(
+                f"executor must be a concurrent.futures.Executor (with .submit), got {executor!r}"
+            )
+        self.executor = executor
+        self.progress = bool(progress)
+        self.dtype = np.dtype(dtype) if dtype in _DTYPES else None
+        if self.dtype is None:
+            raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
 
     def __repr__(self) -> str:
         return (
@@ -139,7 +168,7 @@ class RNTK:
         return self.get[0] if len(self.get) == 1 else self.get
 
     def _path(self, batch) -> SequencePath:
-        return sequence_path(batch, self.hyperparameters, self.activation)
+        return sequence_path(batch, self.hyperparameters, self.activation, self.dtype)
 
     def _result(self, values: dict[str, np.ndarray]):
         if len(self.get) == 1:
@@ -159,17 +188,22 @@ class RNTK:
             )
         return self._result({name: getattr(path, name).copy() for name in self.get})
 
-    def __call__(self, X, X2=None):
+    def __call__(self, X, X2=None, *, out=None):
         """The Gram matrix between the sequences of ``X`` and ``X2`` (``X`` if None).
 
         Parameters
         ----------
         X, X2 : array (n, T), array (n, T, m), NaN-padded array or list of (T_i,) or (T_i, m)
             Sequences, aligned at their last step.
+        out : ndarray, or a pair (nngp, ntk) of them, optional
+            Write the result here, block by block, and return it: for example a
+            ``numpy.memmap`` for a Gram matrix larger than memory. Shape
+            ``(n1, n2)`` and the kernel's ``dtype``; with both kernels requested,
+            a pair of such arrays in the order (nngp, ntk).
 
         Returns
         -------
-        ndarray of shape (n1, n2), float64, or a :class:`KernelPair` of them.
+        ndarray of shape (n1, n2), or a :class:`KernelPair` of them.
         """
         batch = as_sequences(X, "X")
         symmetric = X2 is None
@@ -183,7 +217,7 @@ class RNTK:
             column_order = np.argsort(-batch2.lengths, kind="stable")
             columns = self._path(batch2.subset(column_order))
 
-        outputs = {name: np.empty((rows.n_sequences, columns.n_sequences)) for name in self.get}
+        outputs = self._outputs(out, (rows.n_sequences, columns.n_sequences))
         compute_gram(
             rows,
             columns,
@@ -195,6 +229,8 @@ class RNTK:
             column_order,
             self.block_shape,
             self.n_jobs,
+            self.executor,
+            self.progress,
         )
         if self.normalize:
             for name, out in outputs.items():
@@ -202,6 +238,30 @@ class RNTK:
                     out, getattr(rows, name), getattr(columns, name), order, column_order
                 )
         return self._result(outputs)
+
+    def _outputs(self, out, shape: tuple[int, int]) -> dict[str, np.ndarray]:
+        """Arrays to write the requested kernels into: ``out``, checked, or new ones."""
+        if out is None:
+            return {name: np.empty(shape, self.dtype) for name in self.get}
+        arrays = (out,) if len(self.get) == 1 else out
+        if not isinstance(arrays, (tuple, list)) or len(arrays) != len(self.get):
+            raise TypeError(
+                f"out must be {'one array' if len(self.get) == 1 else 'a pair (nngp, ntk)'} "
+                f"for get={self._get_argument()!r}, got {type(out).__name__}"
+            )
+        for array in arrays:
+            if not isinstance(array, np.ndarray):
+                raise TypeError(f"out must hold numpy arrays, got {type(array).__name__}")
+            if array.shape != shape or array.dtype != self.dtype:
+                raise ValueError(
+                    f"out must have shape {shape} and dtype {self.dtype}, got shape "
+                    f"{array.shape} and dtype {array.dtype}"
+                )
+            if not array.flags.writeable:
+                raise ValueError("out must be writeable")
+        if len(arrays) == 2 and np.shares_memory(arrays[0], arrays[1]):
+            raise ValueError("out: the nngp and ntk arrays must not overlap")
+        return dict(zip(self.get, arrays, strict=True))
 
 
 def _normalize_in_place(gram, row_diagonal, column_diagonal, row_order, column_order):
@@ -237,11 +297,16 @@ def kernel(
     normalize: bool = False,
     block_size=DEFAULT_BLOCK_SHAPE,
     n_jobs: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
+    dtype=np.float64,
+    out=None,
 ):
     """The RNTK (or NNGP) Gram matrix of two sets of sequences.
 
-    ``rntk.kernel(X, X2, **params)`` is ``rntk.RNTK(**params)(X, X2)``; see
-    :class:`RNTK` for the model, the parameters and the references.
+    ``rntk.kernel(X, X2, out=out, **params)`` is ``rntk.RNTK(**params)(X, X2,
+    out=out)``; see :class:`RNTK` for the model, the parameters (including
+    ``n_jobs``, ``executor``, ``progress`` and ``dtype``) and the references.
 
     Parameters
     ----------
@@ -285,4 +350,7 @@ def kernel(
         normalize=normalize,
         block_size=block_size,
         n_jobs=n_jobs,
-    )(X, X2)
+        executor=executor,
+        progress=progress,
+        dtype=dtype,
+    )(X, X2, out=out)

@@ -153,13 +153,22 @@ def overflow_message(activation: DualActivation, hyper: Hyperparameters, where: 
 
 
 def sequence_path(
-    batch: SequenceBatch, hyper: Hyperparameters, activation: DualActivation
+    batch: SequenceBatch,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+    dtype=np.float64,
 ) -> SequencePath:
     """Run the recursion of every sequence with itself, ``O(n L T)``.
 
     Sequences of different length are advanced together; a sequence that has
     not started yet is held at the boundary value (``K = sigma_h^2``,
     ``Kd * Theta = 0``) until its first step.
+
+    The path is computed in float64; the inputs and factors that the pairwise
+    recursion reads are stored in ``dtype``. Because every intermediate kernel
+    is positive semi-definite, a pair's values at any step are bounded by its
+    two sequences' own, so checking the largest value met here against the
+    range of ``dtype`` guarantees that the pairwise recursion cannot overflow.
     """
     n, depth = batch.n_sequences, hyper.depth
     horizon = batch.max_length
@@ -172,6 +181,7 @@ def sequence_path(
     def diagonal_dual(sigma, kernel_out, derivative_out):
         kernel_out[...], derivative_out[...] = activation.diagonal(sigma)
 
+    largest_tangent = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(horizon - 1, -1, -1):
             inputs = batch.steps_from_end[step]
@@ -196,6 +206,7 @@ def sequence_path(
                 derivative_times_tangent[layer, not_started] = 0.0
                 variance[layer, step, not_started] = 0.0
                 below, below_tangent = kernel[layer], derivative_times_tangent[layer]
+            largest_tangent = max(largest_tangent, float(np.max(derivative_times_tangent)))
 
     nngp = hyper.sigma_v**2 * kernel[-1]
     ntk = hyper.sigma_v**2 * (kernel[-1] + derivative_times_tangent[-1])
@@ -206,8 +217,19 @@ def sequence_path(
                 activation, hyper, f"a sequence of length {int(batch.lengths[~finite].max())}"
             )
         )
-    factors = [activation.factors(variance[layer]) for layer in range(depth)]
-    return SequencePath(batch.lengths, batch.steps_from_end, factors, nngp, ntk)
+    largest = max(largest_tangent, float(variance.max()), float(ntk.max()))
+    # Headroom for the products formed inside one step (Sigma plus w2 * Kd * Theta).
+    if largest > float(np.finfo(dtype).max) / 16:
+        raise KernelOverflowError(
+            overflow_message(activation, hyper, f"the {np.dtype(dtype).name} range")
+            + f" (largest intermediate value {largest:.3g}); float64 has a wider range"
+        )
+
+    def stored(array):
+        return array.astype(dtype, copy=False) if array.dtype.kind == "f" else array
+
+    factors = [tuple(map(stored, activation.factors(variance[layer]))) for layer in range(depth)]
+    return SequencePath(batch.lengths, stored(batch.steps_from_end), factors, nngp, ntk)
 
 
 def _active_counts(lengths_descending: np.ndarray, horizon: int) -> np.ndarray:
@@ -246,8 +268,9 @@ def cross_block(
     # (longer than r + 1) pair with those starting at r through the boundary value.
     active_rows = _active_counts(rows.lengths, horizon + 1)
     active_columns = _active_counts(columns.lengths, horizon + 1)
-    state = _ActiveRectangle(rows.n_sequences, columns.n_sequences, hyper)
-    work = np.empty((4, rows.n_sequences * columns.n_sequences))
+    dtype = rows.steps_from_end.dtype
+    state = _ActiveRectangle(rows.n_sequences, columns.n_sequences, hyper, dtype)
+    work = np.empty((4, rows.n_sequences * columns.n_sequences), dtype)
 
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(horizon - 1, -1, -1):
@@ -300,10 +323,10 @@ class _ActiveRectangle:
     sequences start at this step (equal lengths), else 0; ``Kd * Theta = 0``.
     """
 
-    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters):
+    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters, dtype):
         self.depth = hyper.depth
         self.initial_variance = hyper.sigma_h**2
-        self.buffer = np.empty((2 * self.depth, n_rows * n_columns))
+        self.buffer = np.empty((2 * self.depth, n_rows * n_columns), dtype)
         self.spare = np.empty_like(self.buffer)
         self.rows = self.columns = 0
 

@@ -16,6 +16,7 @@ per-sequence path.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import numpy as np
 
 from .activations import DualActivation
 from .hyperparameters import Hyperparameters
+from .progress import ProgressBar
 from .recursion import KernelOverflowError, SequencePath, cross_block, overflow_message
 
 __all__ = ["Block", "compute_gram", "plan_blocks"]
@@ -71,13 +73,13 @@ def plan_blocks(
     return blocks
 
 
-def _evaluate_block(block: Block, rows: SequencePath, columns: SequencePath, hyper, activation):
-    nngp, ntk = cross_block(
-        rows.rows(block.row_start, block.row_stop),
-        columns.rows(block.column_start, block.column_stop),
-        hyper,
-        activation,
-    )
+def evaluate_block(rows: SequencePath, columns: SequencePath, hyper, activation):
+    """The ``(nngp, ntk)`` of one block: the unit of work sent to an executor.
+
+    Takes only the block's own sequences, so sending it to another process
+    (a Dask worker) ships ``O(L T block)`` data, not the whole data set.
+    """
+    nngp, ntk = cross_block(rows, columns, hyper, activation)
     if not (np.isfinite(ntk).all() and np.isfinite(nngp).all()):
         raise KernelOverflowError(
             overflow_message(activation, hyper, "a pair of sequences (not on either alone)")
@@ -92,22 +94,24 @@ def default_n_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def _bounded_map(executor: Executor, function, items: list, in_flight: int) -> Iterator:
-    """Results of ``function`` over ``items`` in order, at most ``in_flight`` pending.
+def _bounded_map(executor: Executor, tasks: Iterator[tuple], in_flight: int) -> Iterator:
+    """Results of ``executor.submit(*task)`` in order, at most ``in_flight`` pending.
 
     Bounding the queue bounds memory: a finished block waits until it is written.
     """
-    pending = []
-    items_iter = iter(items)
-    for item in items_iter:
-        pending.append(executor.submit(function, item))
+    pending: deque = deque()
+    for task in tasks:
+        pending.append(executor.submit(*task))
         if len(pending) >= in_flight:
-            break
-    for item in items_iter:
-        yield pending.pop(0).result()
-        pending.append(executor.submit(function, item))
-    for future in pending:
-        yield future.result()
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _block_cost(block: Block, rows: SequencePath, columns: SequencePath) -> float:
+    """Pair-steps of a block, up to the spread of lengths inside it (for progress)."""
+    steps = min(rows.lengths[block.row_start], columns.lengths[block.column_start])
+    return block.n_pairs * float(steps)
 
 
 def compute_gram(
@@ -121,38 +125,55 @@ def compute_gram(
     column_positions: np.ndarray,
     block_shape: tuple[int, int] = DEFAULT_BLOCK_SHAPE,
     n_jobs: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = False,
 ) -> None:
     """Fill ``outputs`` (``{"nngp": array, "ntk": array}``, any subset).
 
     ``rows`` and ``columns`` are per-sequence paths sorted by decreasing length;
     ``row_positions[i]`` is the output row of sorted sequence ``i`` (likewise
     columns). With ``symmetric``, ``rows`` and ``columns`` are the same set.
+
+    Blocks run on ``executor`` if given (any ``concurrent.futures.Executor``,
+    e.g. a Dask client's), else on a pool of ``n_jobs`` threads (NumPy releases
+    the GIL in its loops), else inline when ``n_jobs == 1``. At most ``2 *
+    n_jobs`` blocks are in flight, so memory stays bounded; the results are
+    written here, in the calling thread, in a fixed order.
     """
     blocks = plan_blocks(rows.n_sequences, columns.n_sequences, symmetric, block_shape)
-
-    def evaluate(block):
-        return _evaluate_block(block, rows, columns, hyper, activation)
-
+    tasks = (
+        (
+            evaluate_block,
+            rows.rows(block.row_start, block.row_stop),
+            columns.rows(block.column_start, block.column_stop),
+            hyper,
+            activation,
+        )
+        for block in blocks
+    )
     n_jobs = default_n_jobs() if n_jobs is None else n_jobs
-    if n_jobs == 1 or len(blocks) == 1:
-        results = map(evaluate, blocks)
-        executor = None
+    own_pool = None
+    if executor is None and n_jobs > 1 and len(blocks) > 1:
+        executor = own_pool = ThreadPoolExecutor(max_workers=n_jobs)
+    if executor is None:
+        results = (function(*arguments) for function, *arguments in tasks)
     else:
-        executor = ThreadPoolExecutor(max_workers=n_jobs)
-        results = _bounded_map(executor, evaluate, blocks, in_flight=2 * n_jobs)
+        results = _bounded_map(executor, tasks, in_flight=2 * n_jobs)
+
+    bar = ProgressBar(
+        sum(_block_cost(block, rows, columns) for block in blocks),
+        f"rntk: {len(blocks)} blocks",
+        enabled=progress,
+    )
     try:
         for block, (nngp, ntk) in zip(blocks, results, strict=True):
-            _write_block(
-                block,
-                {"nngp": nngp, "ntk": ntk},
-                outputs,
-                symmetric,
-                row_positions,
-                column_positions,
-            )
+            values = {"nngp": nngp, "ntk": ntk}
+            _write_block(block, values, outputs, symmetric, row_positions, column_positions)
+            bar.advance(_block_cost(block, rows, columns))
     finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
+        bar.close()
+        if own_pool is not None:
+            own_pool.shutdown(cancel_futures=True)
 
     _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, column_positions)
 

@@ -47,7 +47,7 @@ __all__ = [
 
 
 class KernelOverflowError(FloatingPointError):
-    """The kernel left the float64 range (too large sigma_w for the sequence length)."""
+    """The kernel left the range of its floating-point type (sigma_w too large for the length)."""
 
 
 def advance_layer(

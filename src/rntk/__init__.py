@@ -8,10 +8,12 @@ for the limit recursion, :mod:`rntk.scheduling` for blocks).
 
 from .activations import DualActivation, Erf, ReLU
 from .kernel import RNTK, KernelPair, kernel
+from .network import RNN
 from .recursion import KernelOverflowError
 from .sensitivity import sensitivity
 
 __all__ = [
+    "RNN",
     "RNTK",
     "DualActivation",
     "Erf",

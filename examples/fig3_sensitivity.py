@@ -32,13 +32,11 @@ Writes ``fig3_sensitivity.png`` and ``results.json`` to ``--out`` (default
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import Progress, example_arguments, pyplot, write_results
 
 from rntk.sensitivity import sensitivity
 
@@ -85,7 +83,7 @@ def profile_statistics(profile: np.ndarray) -> dict:
     }
 
 
-def run_grid(pairs, progress) -> list[dict]:
+def run_grid(pairs) -> list[dict]:
     """Average the sensitivity over the pairs for every curve of the grid."""
     curves = []
     settings = [
@@ -94,16 +92,13 @@ def run_grid(pairs, progress) -> list[dict]:
         for name, values in spec["sweeps"].items()
         for value in values
     ]
-    for index, (activation, name, value) in enumerate(settings, start=1):
+    progress = Progress(len(settings), "fig3 curves")
+    for activation, name, value in settings:
         params = {**GRID[activation]["base"], name: value}
-        start = time.perf_counter()
         profile = np.mean(
             [sensitivity(x, x2, activation=activation, **params) for x, x2 in pairs], axis=0
         )
-        progress(
-            f"[{index}/{len(settings)}] {activation} {name}={value:.3g}: "
-            f"{time.perf_counter() - start:.1f} s"
-        )
+        progress.advance(note=f"{activation} {name}={value:.3g}")
         curves.append(
             {
                 "activation": activation,
@@ -114,6 +109,7 @@ def run_grid(pairs, progress) -> list[dict]:
                 **profile_statistics(profile),
             }
         )
+    progress.close()
     return curves
 
 
@@ -139,11 +135,7 @@ def verdicts(curves: list[dict]) -> dict:
 
 
 def plot(curves: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     sweeps = list(GRID["relu"]["sweeps"])
     figure, axes = plt.subplots(2, len(sweeps), figsize=(4 * len(sweeps), 6.5), sharex=True)
     labels = {
@@ -181,11 +173,7 @@ def plot(curves: list[dict], path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("results/fig3_sensitivity"))
-    parser.add_argument("--quick", action="store_true", help="a smaller run, a few seconds")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments("fig3_sensitivity", __doc__.splitlines()[0])
 
     length, n_pairs = (20, 10) if args.quick else (50, 200)
     rng = np.random.default_rng(0)
@@ -193,7 +181,7 @@ def main() -> None:
     pairs = [(rng.standard_normal(length), rng.standard_normal(length)) for _ in range(n_pairs)]
 
     start = time.perf_counter()
-    curves = run_grid(pairs, lambda message: print(message, file=sys.stderr, flush=True))
+    curves = run_grid(pairs)
     seconds = time.perf_counter() - start
     claims = verdicts(curves)
 
@@ -207,7 +195,7 @@ def main() -> None:
         "claims": claims,
         "curves": curves,
     }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    write_results(args.out, results)
     plot(curves, args.out / "fig3_sensitivity.png")
 
     print(

@@ -15,12 +15,10 @@ Writes ``results.json`` and ``prediction.png`` to ``--out`` (default
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import example_arguments, pyplot, write_results
 from scipy import linalg
 
 import rntk
@@ -39,11 +37,7 @@ def make_sinusoids(n: int, rng: np.random.Generator):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("results/quickstart"))
-    parser.add_argument("--quick", action="store_true", help="a smaller run, a few seconds")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
+    args = example_arguments("quickstart", __doc__.splitlines()[0])
 
     rng = np.random.default_rng(0)
     n_train, n_test = (200, 100) if args.quick else (800, 400)
@@ -79,13 +73,9 @@ def main() -> None:
         "test_rmse": rmse,
         "test_r2": r2,
     }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
+    write_results(args.out, results)
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     figure, axis = plt.subplots(figsize=(4.5, 4.5))
     axis.scatter(y_test, prediction, s=8)
     axis.plot([0.5, 2.5], [0.5, 2.5], color="black", linewidth=1)

@@ -11,17 +11,19 @@ __all__ = ["ProgressBar"]
 class ProgressBar:
     """Report work done, elapsed time and an estimate of the time left.
 
-    ``total`` is in any unit of work (blocks weighted by their cost, steps, ...);
-    :meth:`advance` adds to the work done. The line appears once the work has
-    taken ``delay`` seconds (short runs stay quiet), is redrawn in place at most
-    ``refresh`` times per second, and is finished with a newline by
-    :meth:`close`. A disabled bar does nothing, so callers need no conditionals.
+    ``total`` is in any unit of work (blocks weighted by their cost, networks,
+    ...); :meth:`advance` adds to the work done. Nothing is shown until the work
+    has taken ``delay`` seconds, so short runs stay quiet. On a terminal the
+    line is redrawn in place at most ``refresh`` times per second; elsewhere
+    (logs, CI) a full line is printed at most every ``log_interval`` seconds.
+    :meth:`close` prints the final state. A disabled bar does nothing, so
+    callers need no conditionals.
 
     Examples
     --------
     >>> bar = ProgressBar(10, "demo", enabled=False)
     >>> for _ in range(10):
-    ...     bar.advance(1)
+    ...     bar.advance()
     >>> bar.close()
     """
 
@@ -33,18 +35,21 @@ class ProgressBar:
         stream=None,
         refresh: float = 4.0,
         delay: float = 1.0,
+        log_interval: float = 10.0,
     ):
         self.total = float(total) if total > 0 else 1.0
         self.label = label
         self.enabled = enabled
         self.stream = stream if stream is not None else sys.stderr
-        self.interval = 1.0 / refresh
+        isatty = getattr(self.stream, "isatty", None)
+        self.in_place = bool(isatty and isatty())
+        self.interval = 1.0 / refresh if self.in_place else log_interval
         self.delay = delay
         self.done = 0.0
         self.start = time.perf_counter()
         self.last_drawn = -float("inf")
 
-    def advance(self, amount: float, note: str = "") -> None:
+    def advance(self, amount: float = 1.0, note: str = "") -> None:
         self.done += amount
         now = time.perf_counter()
         if (
@@ -58,18 +63,18 @@ class ProgressBar:
         self.last_drawn = now
         fraction = min(self.done / self.total, 1.0)
         elapsed = now - self.start
-        left = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
-        width = 24
-        filled = int(round(width * fraction))
-        bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(
-            f"\r{self.label} [{bar}] {100 * fraction:5.1f}%  {elapsed:6.1f} s elapsed, "
-            f"~{left:6.1f} s left {note}"
+        left = f"~{elapsed * (1 - fraction) / fraction:.1f} s left" if fraction > 0 else ""
+        filled = round(24 * fraction)
+        line = (
+            f"{self.label} [{'#' * filled}{'-' * (24 - filled)}] {100 * fraction:5.1f}% "
+            f"{elapsed:.1f} s elapsed {left} {note}".rstrip()
         )
+        self.stream.write(f"\r{line:<100}" if self.in_place else f"{line}\n")
         self.stream.flush()
 
     def close(self) -> None:
         if self.last_drawn > -float("inf"):
-            self._draw(time.perf_counter(), "")
-            self.stream.write("\n")
-            self.stream.flush()
+            self._draw(time.perf_counter(), "done")
+            if self.in_place:
+                self.stream.write("\n")
+                self.stream.flush()

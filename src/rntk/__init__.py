@@ -1,12 +1,19 @@
 """rntk: the Recurrent Neural Tangent Kernel, exactly, in NumPy.
 
 The public surface is small: :func:`kernel` and :class:`RNTK` for the
-infinite-width kernels; the modules hold the machinery (:mod:`rntk.sequences`
-for inputs, :mod:`rntk.activations` for dual activations, :mod:`rntk.recursion`
-for the limit recursion, :mod:`rntk.scheduling` for blocks).
+infinite-width kernels, :class:`RNN` for the finite network they are the limit
+of, :func:`sensitivity` for the kernel's gradient in the inputs, and
+:func:`load_ucr` for data. Three modules are public as a whole:
+:mod:`rntk.baselines` (RBF, polynomial and MLP-NTK kernels), :mod:`rntk.predict`
+(kernel ridge regression, gradient-flow predictions) and :mod:`rntk.datasets`
+(UCR/UEA parsers). The machinery lives in :mod:`rntk.sequences` (inputs),
+:mod:`rntk.activations` (dual activations), :mod:`rntk.recursion` (the limit
+recursion), :mod:`rntk.scheduling` (blocks, executors) and :mod:`rntk.network`.
 """
 
+from . import baselines, datasets, predict
 from .activations import DualActivation, Erf, ReLU
+from .datasets import available_ucr, load_ucr
 from .kernel import RNTK, KernelPair, kernel
 from .network import RNN
 from .recursion import KernelOverflowError
@@ -20,7 +27,12 @@ __all__ = [
     "KernelOverflowError",
     "KernelPair",
     "ReLU",
+    "available_ucr",
+    "baselines",
+    "datasets",
     "kernel",
+    "load_ucr",
+    "predict",
     "sensitivity",
 ]
 __version__ = "0.1.0"

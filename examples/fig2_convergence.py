@@ -69,7 +69,7 @@ def left_panel(widths, n_angles, progress):
     for seed, width in enumerate(widths):
         net = RNN(width, activation=ACTIVATION, seed=seed, **HYPERPARAMETERS)
         empirical[width] = net.ntk(x, x_prime)[0]
-        progress.advance(note=f"left panel, width {width}")
+        progress.advance(width**2, note=f"left panel, width {width}")
     return angles, limit, empirical
 
 
@@ -97,7 +97,9 @@ def right_panel(widths, networks_per_width, progress):
                     **HYPERPARAMETERS,
                 )
                 errors[variant][i, seed] = mean_log_error(net.ntk(X), limit)
-                progress.advance(note=f"right panel, {variant} width {width} network {seed}")
+                progress.advance(
+                    width**2, note=f"right panel, {variant} width {width} network {seed}"
+                )
     return errors
 
 
@@ -147,11 +149,11 @@ def main():
     args = example_arguments(NAME, "Reproduce Figure 2 of the RNTK paper (convergence).")
     settings = SETTINGS["quick" if args.quick else "full"]
     start = time.perf_counter()
-    n_networks = (
-        len(settings["left_widths"])
-        + 2 * len(settings["right_widths"]) * settings["networks_per_width"]
-    )
-    progress = Progress(n_networks, "networks")
+    # A network costs about width**2 (its weight matrices): weigh progress by that.
+    total_cost = sum(w**2 for w in settings["left_widths"]) + 2 * settings[
+        "networks_per_width"
+    ] * sum(w**2 for w in settings["right_widths"])
+    progress = Progress(total_cost, "networks")
     angles, limit, empirical = left_panel(settings["left_widths"], settings["n_angles"], progress)
     widths = settings["right_widths"]
     errors = right_panel(widths, settings["networks_per_width"], progress)

@@ -113,9 +113,12 @@ class SequencePath:
     lengths : ndarray (n,)
     steps_from_end : ndarray (max_length, n, m)
         The inputs, as in :class:`~rntk.sequences.SequenceBatch`.
+    variance : ndarray (depth, max_length, n), float64
+        The pre-activation variance ``q[l, t]`` (steps counted from the end;
+        zero before a sequence starts).
     factors : list over layers of tuples of ndarrays (max_length, n)
-        The activation's per-sequence factors of the pre-activation variance
-        ``q[l, t]`` (steps counted from the end), used by the cross recursion.
+        The activation's per-sequence factors of ``variance``, used by the
+        cross recursion.
     nngp, ntk : ndarray (n,)
         The kernels of each sequence with itself, computed from closed forms
         in ``q`` (exact, no ``arccos`` near 1).
@@ -123,6 +126,7 @@ class SequencePath:
 
     lengths: np.ndarray
     steps_from_end: np.ndarray
+    variance: np.ndarray
     factors: list
     nngp: np.ndarray
     ntk: np.ndarray
@@ -137,6 +141,7 @@ class SequencePath:
         return SequencePath(
             self.lengths[part],
             self.steps_from_end[:, part],
+            self.variance[:, :, part],
             [tuple(f[:, part] for f in layer) for layer in self.factors],
             self.nngp[part],
             self.ntk[part],
@@ -229,7 +234,7 @@ def sequence_path(
         return array.astype(dtype, copy=False) if array.dtype.kind == "f" else array
 
     factors = [tuple(map(stored, activation.factors(variance[layer]))) for layer in range(depth)]
-    return SequencePath(batch.lengths, stored(batch.steps_from_end), factors, nngp, ntk)
+    return SequencePath(batch.lengths, stored(batch.steps_from_end), variance, factors, nngp, ntk)
 
 
 def _active_counts(lengths_descending: np.ndarray, horizon: int) -> np.ndarray:

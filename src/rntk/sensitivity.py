@@ -45,7 +45,7 @@ import numpy as np
 
 from .activations import DualActivation, get_activation
 from .hyperparameters import DEFAULTS, Hyperparameters
-from .recursion import KernelOverflowError, advance_layer, overflow_message
+from .recursion import KernelOverflowError, advance_layer, overflow_message, sequence_path
 from .sequences import as_sequences
 
 __all__ = ["sensitivity"]
@@ -158,33 +158,8 @@ def _as_one_sequence(value, name: str) -> np.ndarray:
 
 def _variance_path(sequence: np.ndarray, hyper: Hyperparameters, activation: DualActivation):
     """Pre-activation variances ``q[l, t]`` of one sequence with itself, shape (L, T)."""
-    depth, length = hyper.depth, sequence.shape[0]
-    input_variance = np.einsum("tm,tm->t", sequence, sequence) / sequence.shape[1]
-    kernel = (hyper.sigma_h**2)[:, None].copy()
-    derivative_times_tangent = np.zeros((depth, 1))
-    covariance, derivative = np.empty(1), np.empty(1)
-    variance = np.empty((depth, length))
-
-    def diagonal_dual(sigma, kernel_out, derivative_out):
-        kernel_out[...], derivative_out[...] = activation.diagonal(sigma)
-
-    for step in range(length):
-        below, below_tangent = input_variance[step : step + 1], None
-        for layer in range(depth):
-            advance_layer(
-                kernel[layer],
-                derivative_times_tangent[layer],
-                below,
-                below_tangent,
-                layer,
-                hyper,
-                diagonal_dual,
-                covariance,
-                derivative,
-            )
-            variance[layer, step] = covariance[0]
-            below, below_tangent = kernel[layer], derivative_times_tangent[layer]
-    return variance
+    path = sequence_path(as_sequences([sequence]), hyper, activation)
+    return path.variance[:, ::-1, 0]
 
 
 def _kernel_gradient(

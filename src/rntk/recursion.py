@@ -309,11 +309,10 @@ def cross_block(
                 )
                 below, below_tangent = kernel, derivative_times_tangent
 
-    nngp, ntk = state.layer(depth - 1)
-    ntk += nngp
-    ntk *= hyper.sigma_v**2
-    nngp *= hyper.sigma_v**2
-    return nngp, ntk
+    # Copies, so the block's state buffers are freed while the result waits to be written.
+    kernel, derivative_times_tangent = state.layer(depth - 1)
+    scale = hyper.sigma_v**2
+    return scale * kernel, scale * (kernel + derivative_times_tangent)
 
 
 class _ActiveRectangle:

@@ -179,32 +179,32 @@ class ReLU(DualActivation):
         positive = variance > 0
         with np.errstate(divide="ignore"):
             inverse_sqrt = np.where(positive, 1.0 / np.sqrt(variance), 0.0)
-        # 1/(2 pi) is folded into the norm so the block evaluation saves a pass.
-        return np.sqrt(variance / _TWO_PI), inverse_sqrt, positive
+        # 1/(2 pi) is folded into the roots, so the block evaluation needs no
+        # pass of its own for it. V' = 0 where a variance is 0: ``nonzero``.
+        return np.sqrt(variance / _TWO_PI), inverse_sqrt, positive.astype(np.float64)
 
     def cross(self, covariance, row_factors, column_factors, kernel_out, derivative_out, scratch):
-        row_root, row_inverse, row_positive = row_factors
-        column_root, column_inverse, column_positive = column_factors
-        correlation = scratch
-        np.multiply(covariance, row_inverse, out=correlation)
-        correlation *= column_inverse
+        row_root, row_inverse, row_nonzero = row_factors
+        column_root, column_inverse, column_nonzero = column_factors
+        # Work with -rho: arccos(-rho) = pi - theta is what V and V' need, and
+        # negating the (short) row factor is free where negating the block is not.
+        negative_correlation = scratch
+        np.multiply(covariance, np.negative(row_inverse), out=negative_correlation)
+        negative_correlation *= column_inverse
         # Rounding can push |rho| past 1 for (nearly) parallel states.
-        np.clip(correlation, -1.0, 1.0, out=correlation)
+        np.clip(negative_correlation, -1.0, 1.0, out=negative_correlation)
         angle_complement = derivative_out
-        np.arccos(correlation, out=angle_complement)
-        np.subtract(np.pi, angle_complement, out=angle_complement)  # pi - theta
-        sine = kernel_out
-        np.multiply(correlation, correlation, out=sine)
+        np.arccos(negative_correlation, out=angle_complement)  # pi - theta
+        sine = kernel_out  # sin(theta) = sqrt(1 - rho^2)
+        np.multiply(negative_correlation, negative_correlation, out=sine)
         np.subtract(1.0, sine, out=sine)
         np.sqrt(sine, out=sine)
-        correlation *= angle_complement
-        sine += correlation  # sin(theta) + (pi - theta) cos(theta)
-        sine *= row_root
-        sine *= column_root
-        derivative_out *= 1.0 / _TWO_PI
-        if not (np.all(row_positive) and np.all(column_positive)):
-            derivative_out *= row_positive
-            derivative_out *= column_positive
+        negative_correlation *= angle_complement
+        kernel_out -= negative_correlation  # sin(theta) + (pi - theta) cos(theta)
+        kernel_out *= row_root
+        kernel_out *= column_root
+        derivative_out *= row_nonzero * (1.0 / _TWO_PI)  # a short vector: no extra pass
+        derivative_out *= column_nonzero
 
     def dual_gradient(self, covariance, variance1, variance2):
         r"""Partial derivatives of the arc-cosine dual map.

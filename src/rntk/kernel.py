@@ -82,7 +82,7 @@ class RNTK:
     normalize : bool, default False
         Return ``K(x, x') / sqrt(K(x, x) K(x', x'))`` (cosine form; 0 where a
         sequence has zero kernel with itself).
-    block_size : int or (int, int), default (128, 1024)
+    block_size : int or (int, int), default (256, 1024)
         Rows and columns of pairs advanced together. Affects speed and memory
         (about ``8 * (2 depth + 4) * rows * columns`` bytes per worker), never
         the result.

@@ -31,11 +31,11 @@ from .recursion import KernelOverflowError, SequencePath, cross_block, overflow_
 __all__ = ["Block", "compute_gram", "plan_blocks"]
 
 #: Default block shape: rows x columns of pairs advanced together. Large enough
-#: that NumPy's per-call overhead is amortised and that two threads rarely wait
-#: for the GIL (64 x 512 blocks gained nothing from a second thread; 128 x 1024
-#: gains 1.8x), small enough that a block's arrays (about 8 MB at depth 1) stay
-#: in the last-level cache. Measured with benchmarks/bench_kernel.py.
-DEFAULT_BLOCK_SHAPE = (128, 1024)
+#: that NumPy's per-call overhead is amortised and two threads rarely wait for
+#: the GIL (64 x 512 blocks gained nothing from a second thread), small enough
+#: that a block's arrays (about 16 MB at depth 1) stay in the last-level cache.
+#: Chosen by timing n = 2000, T = 100 with 1 and 2 threads (bench_kernel.py).
+DEFAULT_BLOCK_SHAPE = (256, 1024)
 
 
 @dataclass(frozen=True)

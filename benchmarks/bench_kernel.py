@@ -23,11 +23,11 @@ Reported:
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import tracemalloc
 
 import numpy as np
+from _timing import median_time
 
 import rntk
 
@@ -51,15 +51,6 @@ def full_matrix_baseline(X, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v):
         tangent = covariance + w2 * derivative_tangent
         derivative_tangent = (np.pi - angle) / (2 * np.pi) * tangent
     return sigma_v**2 * kernel, sigma_v**2 * (kernel + derivative_tangent)
-
-
-def median_time(function, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def report(label, seconds, pair_steps, baseline=None):

@@ -19,24 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from _timing import median_time
 
 import rntk
 
 PARAMS = dict(activation="relu", depth=1, sigma_w=1.2, sigma_b=0.1, get=("nngp", "ntk"))
-
-
-def median_time(function, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def slope(x, y) -> float:

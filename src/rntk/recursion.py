@@ -136,13 +136,18 @@ class SequencePath:
         return self.lengths.shape[0]
 
     def rows(self, start: int, stop: int) -> SequencePath:
-        """The sequences ``start:stop`` (views, no copies)."""
+        """The sequences ``start:stop`` (views, no copies).
+
+        The time axis is cut to the longest of them, so a part sent to another
+        process (a Dask worker) carries no steps that none of them has.
+        """
         part = slice(start, stop)
+        horizon = int(self.lengths[part].max())
         return SequencePath(
             self.lengths[part],
-            self.steps_from_end[:, part],
-            self.variance[:, :, part],
-            [tuple(f[:, part] for f in layer) for layer in self.factors],
+            self.steps_from_end[:horizon, part],
+            self.variance[:, :horizon, part],
+            [tuple(f[:horizon, part] for f in layer) for layer in self.factors],
             self.nngp[part],
             self.ntk[part],
         )

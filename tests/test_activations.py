@@ -32,8 +32,10 @@ import reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
+from scipy.special import erf
 
-from rntk.activations import Erf, ReLU
+import rntk
+from rntk.activations import Erf, Hermite, ReLU
 
 FAST = settings(max_examples=30, deadline=None, derandomize=True, database=None)
 INTEGRATION_RTOL = 1e-10
@@ -302,3 +304,69 @@ def test_phi_and_derivative_for_finite_networks(activation):
         step = 1e-6
         numerical = (activation(z + step) - activation(z - step)) / (2 * step)
         np.testing.assert_allclose(activation.derivative(z), numerical, rtol=1e-8, atol=1e-9)
+
+
+# --- Hermite (Mehler) expansion: any activation, checked against closed forms
+# --- and against a finite network.
+
+
+def _erf_derivative(z):
+    return 2.0 / np.sqrt(np.pi) * np.exp(-z * z)
+
+
+def test_hermite_erf_matches_the_closed_form_away_from_and_near_rho_one():
+    hermite = Hermite(erf, _erf_derivative, degree=64)
+    q1, q2 = np.meshgrid(np.linspace(0.05, 5.0, 9), np.linspace(0.05, 5.0, 9))
+    for rho, tolerance in ((0.0, 1e-14), (-0.3, 1e-13), (0.6, 1e-9), (0.9, 1e-7), (1.0, 2e-4)):
+        covariance = rho * np.sqrt(q1 * q2)
+        expected = Erf().dual(covariance, q1, q2)
+        got = hermite.dual(covariance, q1, q2)
+        for e, g in zip(expected, got, strict=True):
+            assert np.abs(g - e).max() < tolerance, (rho, np.abs(g - e).max())
+
+
+def test_hermite_diagonal_is_quadrature_without_truncation():
+    variance = np.linspace(0.0, 8.0, 17)
+    got = Hermite(erf, _erf_derivative, degree=4).diagonal(variance)
+    expected = Erf().diagonal(variance)
+    np.testing.assert_allclose(got[0], expected[0], atol=1e-8)
+    np.testing.assert_allclose(got[1], expected[1], atol=1e-6)
+
+
+def test_hermite_kernel_matches_erf_kernel():
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((t, 2)) for t in rng.integers(3, 12, size=10)]
+    params = dict(depth=2, sigma_h=0.3, get=("nngp", "ntk"))
+    exact = rntk.kernel(X, activation="erf", **params)
+    series = rntk.kernel(X, activation=Hermite(erf, _erf_derivative, degree=64), **params)
+    for name in ("nngp", "ntk"):
+        e, s = getattr(exact, name), getattr(series, name)
+        assert np.abs(s - e).max() < 1e-7 * np.abs(e).max()
+
+
+def test_tanh_limit_matches_wide_finite_networks():
+    X = np.random.default_rng(1).standard_normal((16, 4))
+    limit = rntk.kernel(X, activation="tanh")
+    empirical = np.mean(
+        [rntk.RNN(2048, activation="tanh", seed=seed).ntk(X) for seed in range(4)], axis=0
+    )
+    # Fluctuations of one width-2048 network are ~4%; the mean of four ~2%.
+    assert np.linalg.norm(empirical - limit) / np.linalg.norm(limit) < 0.05
+
+
+def test_hermite_zero_variance_is_finite_and_exact():
+    tanh = Hermite(np.tanh, lambda z: 1 / np.cosh(z) ** 2)
+    kernel, derivative = tanh.dual(0.0, 0.0, 2.0)
+    # u = 0 almost surely: V = tanh(0) E[tanh(v)] = 0, V' = tanh'(0) E[tanh'(v)].
+    expected_derivative = np.mean(
+        1 / np.cosh(np.sqrt(2.0) * np.random.default_rng(2).standard_normal(400_000)) ** 2
+    )
+    assert kernel == 0.0
+    assert abs(derivative - expected_derivative) < 5e-3
+
+
+def test_hermite_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="callables"):
+        Hermite("tanh", np.tanh)
+    with pytest.raises(ValueError, match="degree"):
+        Hermite(np.tanh, np.tanh, degree=0)

@@ -230,7 +230,7 @@ def test_input_formats_agree():
         (dict(width=4, n_features=0), ValueError, "n_features"),
         (dict(width=4, sigma_w=-1.0), ValueError, "sigma_w"),
         (dict(width=4, depth=0), ValueError, "depth"),
-        (dict(width=4, activation="tanh"), ValueError, "activation"),
+        (dict(width=4, activation="softsign"), ValueError, "activation"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, error, match):

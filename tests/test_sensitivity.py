@@ -189,7 +189,7 @@ def test_invalid_parameters():
     with pytest.raises(ValueError, match="sigma_w"):
         sensitivity(x, -x, sigma_w=[1.0, 1.0])
     with pytest.raises(ValueError, match="activation"):
-        sensitivity(x, -x, activation="tanh")
+        sensitivity(x, -x, activation="softsign")
 
 
 # Partial derivatives of the dual maps.

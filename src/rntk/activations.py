@@ -28,7 +28,7 @@ from collections import namedtuple
 import numpy as np
 from scipy import special
 
-__all__ = ["DualActivation", "DualGradient", "Erf", "ReLU", "get_activation"]
+__all__ = ["DualActivation", "DualGradient", "Erf", "Hermite", "ReLU", "get_activation"]
 
 _TWO_PI = 2.0 * np.pi
 
@@ -382,11 +382,145 @@ class Erf(DualActivation):
         return kernel, derivative
 
 
-_ACTIVATIONS = {"relu": ReLU, "erf": Erf}
+class Hermite(DualActivation):
+    r"""Any activation, through its Hermite (Mehler) expansion: an approximation.
+
+    With :math:`\rho = c / \sqrt{q_1 q_2}` and the normalised Hermite coefficients
+    :math:`a_k(q) = E[\phi(\sqrt q z)\,\mathrm{He}_k(z)] / \sqrt{k!}`,
+    :math:`z \sim \mathcal N(0, 1)`,
+
+    .. math::
+
+        V(q_1, q_2, c) = \sum_{k \ge 0} a_k(q_1)\, a_k(q_2)\, \rho^k,
+
+    and :math:`V'` the same series with :math:`\phi'` (Mehler's formula; spec
+    section 5). The coefficients are computed once per sequence, step and layer
+    by Gauss-Hermite quadrature; a pair then costs a polynomial of ``degree`` in
+    ``rho`` (about ``6 * degree`` passes per evaluation of both maps, against
+    about 20 for ReLU, and ``2 * degree + 3`` stored factors per sequence, step
+    and layer). The series is truncated after ``degree``: it converges fast for
+    ``|rho|`` well below 1 and slowly near ``|rho| = 1``, more slowly for large
+    variances and non-smooth activations. Measured against the erf closed form
+    for variances up to 5 (``tests/test_activations.py``): at ``degree = 64`` the
+    largest error is 6e-8 for ``|rho| <= 0.9`` and 1e-4 (``V'``; 1e-5 for ``V``)
+    at ``rho = 1``; at ``degree = 32``, 5e-5 and 3e-3. A sequence with itself
+    uses :meth:`diagonal`, quadrature of ``E[phi(u)^2]`` with no truncation
+    (error 1e-7 for erf at variance 8 with the default 256 nodes).
+
+    Parameters
+    ----------
+    function, derivative : callable
+        ``phi`` and ``phi'``, vectorised over NumPy arrays. For the tangent
+        kernel ``derivative`` must be the derivative of ``function``.
+    degree : int, default 64
+        Last term of the series.
+    name : str, default "hermite"
+        For error messages and ``repr``.
+    quadrature_points : int, default 256
+        Gauss-Hermite nodes for the coefficients and the diagonal (at most 350,
+        beyond which NumPy's weights overflow).
+
+    Examples
+    --------
+    >>> import numpy as np, rntk
+    >>> from rntk.activations import Erf, Hermite
+    >>> from scipy.special import erf
+    >>> hermite_erf = Hermite(erf, lambda z: 2 / np.sqrt(np.pi) * np.exp(-z * z))
+    >>> V, _ = hermite_erf.dual(0.5, 1.0, 2.0)
+    >>> bool(np.isclose(V, Erf().dual(0.5, 1.0, 2.0)[0], atol=1e-10))
+    True
+    >>> K = rntk.kernel(np.ones((2, 3)), activation="tanh")  # a registered Hermite activation
+    """
+
+    def __init__(
+        self,
+        function,
+        derivative,
+        *,
+        degree: int = 64,
+        name: str = "hermite",
+        quadrature_points: int = 256,
+    ):
+        if not (callable(function) and callable(derivative)):
+            raise TypeError("function and derivative must be callables (phi and phi')")
+        if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
+            raise ValueError(f"degree must be a positive integer, got {degree!r}")
+        if not 2 <= quadrature_points <= 350:
+            raise ValueError(f"quadrature_points must be in 2..350, got {quadrature_points!r}")
+        points = int(quadrature_points)
+        self._function, self._derivative = function, derivative
+        self.degree, self.name = int(degree), name
+        nodes, weights = np.polynomial.hermite_e.hermegauss(points)
+        self._nodes = nodes
+        self._weights = weights / np.sqrt(2.0 * np.pi)  # expectations under N(0, 1)
+        # Orthonormal Hermite polynomials He_k / sqrt(k!) at the nodes, by recurrence.
+        basis = np.empty((self.degree + 1, points))
+        basis[0] = 1.0
+        basis[1] = nodes
+        for k in range(1, self.degree):
+            basis[k + 1] = (nodes * basis[k] - np.sqrt(k) * basis[k - 1]) / np.sqrt(k + 1)
+        self._projection = (basis * self._weights).T  # (points, degree + 1)
+
+    def __repr__(self) -> str:
+        return f"Hermite(name={self.name!r}, degree={self.degree})"
+
+    def __call__(self, preactivation):
+        return self._function(preactivation)
+
+    def derivative(self, preactivation):
+        return self._derivative(preactivation)
+
+    def _at_nodes(self, function, variance):
+        return function(np.sqrt(variance)[..., None] * self._nodes)
+
+    def diagonal(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        kernel = np.square(self._at_nodes(self._function, variance)) @ self._weights
+        derivative = np.square(self._at_nodes(self._derivative, variance)) @ self._weights
+        return kernel, derivative
+
+    def factors(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            inverse_sqrt = np.where(variance > 0, 1.0 / np.sqrt(variance), 0.0)
+        coefficients = []
+        for function in (self._function, self._derivative):
+            values = self._at_nodes(function, variance) @ self._projection
+            coefficients.extend(np.ascontiguousarray(np.moveaxis(values, -1, 0)))
+        return (inverse_sqrt, *coefficients)
+
+    def cross(self, covariance, row_factors, column_factors, kernel_out, derivative_out, scratch):
+        terms = self.degree + 1
+        correlation = scratch
+        np.multiply(covariance, row_factors[0], out=correlation)
+        correlation *= column_factors[0]
+        np.clip(correlation, -1.0, 1.0, out=correlation)
+        term = np.empty_like(correlation)
+        for out, start in ((kernel_out, 1), (derivative_out, 1 + terms)):
+            rows, columns = (
+                row_factors[start : start + terms],
+                column_factors[start : start + terms],
+            )
+            np.multiply(rows[-1], columns[-1], out=out)
+            for k in range(terms - 2, -1, -1):  # Horner's rule in rho
+                out *= correlation
+                np.multiply(rows[k], columns[k], out=term)
+                out += term
+
+
+def _tanh_derivative(preactivation):
+    return 1.0 / np.square(np.cosh(preactivation))
+
+
+_ACTIVATIONS = {
+    "relu": ReLU,
+    "erf": Erf,
+    "tanh": lambda: Hermite(np.tanh, _tanh_derivative, name="tanh"),
+}
 
 
 def get_activation(activation) -> DualActivation:
-    """Resolve ``"relu"``, ``"erf"`` or a :class:`DualActivation` instance."""
+    """Resolve ``"relu"``, ``"erf"``, ``"tanh"`` (:class:`Hermite`) or a :class:`DualActivation`."""
     if isinstance(activation, DualActivation):
         return activation
     if isinstance(activation, str) and activation.lower() in _ACTIVATIONS:

@@ -19,7 +19,6 @@ KernelPair = namedtuple("KernelPair", ["nngp", "ntk"])
 KernelPair.__doc__ = "The NNGP and the NTK Gram matrices (or diagonals) of one computation."
 
 _KERNEL_NAMES = ("nngp", "ntk")
-_DTYPES = (np.float64, np.float32, np.dtype(np.float64), np.dtype(np.float32), "float64", "float32")
 
 
 def _parse_get(get) -> tuple[str, ...]:
@@ -29,6 +28,16 @@ def _parse_get(get) -> tuple[str, ...]:
     elif isinstance(get, (tuple, list)) and sorted(get) == sorted(_KERNEL_NAMES):
         return _KERNEL_NAMES
     raise ValueError(f"get must be 'ntk', 'nngp' or ('nngp', 'ntk'), got {get!r}")
+
+
+def _parse_dtype(dtype) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)  # as in NumPy, None means float64
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in ("float64", "float32"):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    return resolved
 
 
 def _parse_block_shape(block_size) -> tuple[int, int]:
@@ -154,9 +163,7 @@ class RNTK:
             )
         self.executor = executor
         self.progress = bool(progress)
-        self.dtype = np.dtype(dtype) if dtype in _DTYPES else None
-        if self.dtype is None:
-            raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+        self.dtype = _parse_dtype(dtype)
 
     def __repr__(self) -> str:
         return (

@@ -8,8 +8,9 @@ from concurrent.futures import Executor
 import numpy as np
 
 from .activations import DualActivation, get_activation
+from .heads import Head
 from .hyperparameters import DEFAULTS, Hyperparameters
-from .recursion import SequencePath, sequence_path
+from .recursion import StackPaths, stack_paths
 from .scheduling import DEFAULT_BLOCK_SHAPE, compute_gram
 from .sequences import as_sequences, check_same_features
 
@@ -139,6 +140,9 @@ class RNTK:
         sigma_b=DEFAULTS["sigma_b"],
         sigma_h=DEFAULTS["sigma_h"],
         sigma_v: float = DEFAULTS["sigma_v"],
+        readout: str = "last",
+        bidirectional: bool = False,
+        pool_stride: int = 1,
         get="ntk",
         normalize: bool = False,
         block_size=DEFAULT_BLOCK_SHAPE,
@@ -151,6 +155,7 @@ class RNTK:
         self.hyperparameters = Hyperparameters.from_arguments(
             depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v
         )
+        self.head = Head.from_arguments(readout, bidirectional, pool_stride)
         self.get = _parse_get(get)
         self.normalize = bool(normalize)
         self.block_shape = _parse_block_shape(block_size)
@@ -168,14 +173,15 @@ class RNTK:
     def __repr__(self) -> str:
         return (
             f"RNTK(activation={self.activation.name!r}, {self.hyperparameters.describe()}, "
-            f"get={self._get_argument()!r}, normalize={self.normalize})"
+            f"{self.head.describe()}, get={self._get_argument()!r}, normalize={self.normalize})"
         )
 
     def _get_argument(self):
         return self.get[0] if len(self.get) == 1 else self.get
 
-    def _path(self, batch) -> SequencePath:
-        return sequence_path(batch, self.hyperparameters, self.activation, self.dtype)
+    def _paths(self, batch) -> StackPaths:
+        """Every stack's per-sequence recursion; ``batch`` sorted by decreasing length."""
+        return stack_paths(batch, self.hyperparameters, self.activation, self.head, self.dtype)
 
     def _result(self, values: dict[str, np.ndarray]):
         if len(self.get) == 1:
@@ -183,17 +189,25 @@ class RNTK:
         return KernelPair(values["nngp"], values["ntk"])
 
     def diag(self, X):
-        """The kernel of each sequence with itself, ``O(n L T)`` with no Gram matrix.
+        """The kernel of each sequence with itself, with no Gram matrix.
+
+        ``O(n L T)`` for the last-step head, ``O(n L T^2 / pool_stride)`` for
+        the mean head. The values are exactly those on the diagonal of
+        ``self(X)`` (and of any pair of identical sequences).
 
         Returns an array of shape ``(n,)`` (ones if ``normalize``), or a
         :class:`KernelPair` of them when both kernels are requested.
         """
-        path = self._path(as_sequences(X, "X"))
-        if self.normalize:
-            return self._result(
-                {name: np.where(getattr(path, name) > 0, 1.0, 0.0) for name in self.get}
-            )
-        return self._result({name: getattr(path, name).copy() for name in self.get})
+        batch = as_sequences(X, "X")
+        order = np.argsort(-batch.lengths, kind="stable")
+        paths = self._paths(batch.subset(order))
+        values = {}
+        for name in self.get:
+            values[name] = np.empty(batch.n_sequences)
+            values[name][order] = getattr(paths, name)
+            if self.normalize:
+                values[name] = np.where(values[name] > 0, 1.0, 0.0)
+        return self._result(values)
 
     def __call__(self, X, X2=None, *, out=None):
         """The Gram matrix between the sequences of ``X`` and ``X2`` (``X`` if None).
@@ -215,14 +229,14 @@ class RNTK:
         batch = as_sequences(X, "X")
         symmetric = X2 is None
         order = np.argsort(-batch.lengths, kind="stable")
-        rows = self._path(batch.subset(order))
+        rows = self._paths(batch.subset(order))
         if symmetric:
             columns, column_order = rows, order
         else:
             batch2 = as_sequences(X2, "X2")
             check_same_features(batch, batch2)
             column_order = np.argsort(-batch2.lengths, kind="stable")
-            columns = self._path(batch2.subset(column_order))
+            columns = self._paths(batch2.subset(column_order))
 
         outputs = self._outputs(out, (rows.n_sequences, columns.n_sequences))
         compute_gram(
@@ -231,6 +245,7 @@ class RNTK:
             symmetric,
             self.hyperparameters,
             self.activation,
+            self.head,
             outputs,
             order,
             column_order,
@@ -300,6 +315,9 @@ def kernel(
     sigma_b=DEFAULTS["sigma_b"],
     sigma_h=DEFAULTS["sigma_h"],
     sigma_v: float = DEFAULTS["sigma_v"],
+    readout: str = "last",
+    bidirectional: bool = False,
+    pool_stride: int = 1,
     get="ntk",
     normalize: bool = False,
     block_size=DEFAULT_BLOCK_SHAPE,
@@ -353,6 +371,9 @@ def kernel(
         sigma_b,
         sigma_h,
         sigma_v,
+        readout=readout,
+        bidirectional=bidirectional,
+        pool_stride=pool_stride,
         get=get,
         normalize=normalize,
         block_size=block_size,

@@ -34,15 +34,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import DualActivation
+from .heads import LAST_STEP, Head
 from .hyperparameters import Hyperparameters
 from .sequences import SequenceBatch
 
 __all__ = [
     "KernelOverflowError",
     "SequencePath",
+    "StackPaths",
     "advance_layer",
     "cross_block",
+    "model_block",
+    "self_kernels",
     "sequence_path",
+    "stack_paths",
 ]
 
 
@@ -119,21 +124,56 @@ class SequencePath:
     factors : list over layers of tuples of ndarrays (max_length, n)
         The activation's per-sequence factors of ``variance``, used by the
         cross recursion.
-    nngp, ntk : ndarray (n,)
-        The kernels of each sequence with itself, computed from closed forms
-        in ``q`` (exact, no ``arccos`` near 1).
+    prefix_nngp, prefix_ntk : ndarray (max_length, n), float64
+        The last-step kernels of each prefix with itself: ``[r, i]`` is the
+        kernel of sequence ``i`` without its last ``r`` steps (zero where
+        ``r >= T_i``). Computed from closed forms in ``q`` (exact, no
+        ``arccos`` near 1).
     """
 
     lengths: np.ndarray
     steps_from_end: np.ndarray
     variance: np.ndarray
     factors: list
-    nngp: np.ndarray
-    ntk: np.ndarray
+    prefix_nngp: np.ndarray
+    prefix_ntk: np.ndarray
 
     @property
     def n_sequences(self) -> int:
         return self.lengths.shape[0]
+
+    @property
+    def nngp(self) -> np.ndarray:
+        """The last-step NNGP of each whole sequence with itself, (n,)."""
+        return self.prefix_nngp[0]
+
+    @property
+    def ntk(self) -> np.ndarray:
+        """The last-step NTK of each whole sequence with itself, (n,)."""
+        return self.prefix_ntk[0]
+
+    def _select(self, steps: slice, part: slice) -> SequencePath:
+        return SequencePath(
+            self.lengths[part] - (steps.start or 0),
+            self.steps_from_end[steps, part],
+            self.variance[:, steps, part],
+            [tuple(f[steps, part] for f in layer) for layer in self.factors],
+            self.prefix_nngp[steps, part],
+            self.prefix_ntk[steps, part],
+        )
+
+    def dropping_last(self, steps: int) -> SequencePath:
+        """The prefixes that remain when the last ``steps`` steps are dropped (views).
+
+        Sequences no longer than ``steps`` are left out; as the path is sorted
+        by decreasing length (as :func:`cross_block` needs), the rest is a
+        prefix of the sequences, in the same order. By causality the prefixes'
+        variances and factors are those of the first steps of the sequences.
+        """
+        if steps == 0:
+            return self
+        kept = int(np.count_nonzero(self.lengths > steps))
+        return self._select(slice(steps, None), slice(0, kept))
 
     def rows(self, start: int, stop: int) -> SequencePath:
         """The sequences ``start:stop`` (views, no copies).
@@ -142,15 +182,7 @@ class SequencePath:
         process (a Dask worker) carries no steps that none of them has.
         """
         part = slice(start, stop)
-        horizon = int(self.lengths[part].max())
-        return SequencePath(
-            self.lengths[part],
-            self.steps_from_end[:horizon, part],
-            self.variance[:, :horizon, part],
-            [tuple(f[:horizon, part] for f in layer) for layer in self.factors],
-            self.nngp[part],
-            self.ntk[part],
-        )
+        return self._select(slice(0, int(self.lengths[part].max())), part)
 
 
 def overflow_message(activation: DualActivation, hyper: Hyperparameters, where: str) -> str:
@@ -186,6 +218,7 @@ def sequence_path(
     kernel = np.repeat(boundary[:, None], n, axis=1)
     derivative_times_tangent = np.zeros((depth, n))
     variance = np.zeros((depth, horizon, n))
+    prefix_kernel, prefix_tangent = np.zeros((horizon, n)), np.zeros((horizon, n))
     covariance, derivative, input_var = np.empty(n), np.empty(n), np.empty(n)
 
     def diagonal_dual(sigma, kernel_out, derivative_out):
@@ -217,9 +250,13 @@ def sequence_path(
                 variance[layer, step, not_started] = 0.0
                 below, below_tangent = kernel[layer], derivative_times_tangent[layer]
             largest_tangent = max(largest_tangent, float(np.max(derivative_times_tangent)))
+            np.add(kernel[-1], derivative_times_tangent[-1], out=prefix_tangent[step])
+            prefix_kernel[step] = kernel[-1]
+            prefix_kernel[step, not_started] = prefix_tangent[step, not_started] = 0.0
 
-    nngp = hyper.sigma_v**2 * kernel[-1]
-    ntk = hyper.sigma_v**2 * (kernel[-1] + derivative_times_tangent[-1])
+    prefix_nngp = hyper.sigma_v**2 * prefix_kernel
+    prefix_ntk = hyper.sigma_v**2 * prefix_tangent
+    ntk = prefix_ntk[0]
     finite = np.isfinite(ntk) & np.isfinite(variance).all(axis=(0, 1))
     if not finite.all():
         raise KernelOverflowError(
@@ -239,7 +276,88 @@ def sequence_path(
         return array.astype(dtype, copy=False) if array.dtype.kind == "f" else array
 
     factors = [tuple(map(stored, activation.factors(variance[layer]))) for layer in range(depth)]
-    return SequencePath(batch.lengths, stored(batch.steps_from_end), variance, factors, nngp, ntk)
+    return SequencePath(
+        batch.lengths, stored(batch.steps_from_end), variance, factors, prefix_nngp, prefix_ntk
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class StackPaths:
+    """The per-sequence paths of every stack of a model, and its self-kernels.
+
+    Attributes
+    ----------
+    stacks : tuple of SequencePath
+        One per stack: the sequences, then (bidirectional head) the reversed
+        sequences. All share the lengths and the order of the sequences.
+    nngp, ntk : ndarray (n,)
+        The head's kernels of each sequence with itself, summed over stacks
+        (:func:`self_kernels`).
+    """
+
+    stacks: tuple
+    nngp: np.ndarray
+    ntk: np.ndarray
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.stacks[0].lengths
+
+    @property
+    def n_sequences(self) -> int:
+        return self.stacks[0].n_sequences
+
+    def rows(self, start: int, stop: int) -> StackPaths:
+        """The sequences ``start:stop`` of every stack (views, no copies)."""
+        part = slice(start, stop)
+        return StackPaths(
+            tuple(path.rows(start, stop) for path in self.stacks), self.nngp[part], self.ntk[part]
+        )
+
+
+def stack_paths(
+    batch: SequenceBatch,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+    head: Head,
+    dtype=np.float64,
+) -> StackPaths:
+    """Run the per-sequence recursion of every stack of the model.
+
+    ``batch`` must be sorted by decreasing length (as :func:`cross_block` needs).
+    """
+    stacks = tuple(
+        sequence_path(batch.reversed() if backward else batch, hyper, activation, dtype)
+        for backward in head.directions
+    )
+    nngp, ntk = np.zeros(batch.n_sequences), np.zeros(batch.n_sequences)
+    for path in stacks:
+        stack_nngp, stack_ntk = self_kernels(path, hyper, activation, head)
+        nngp += stack_nngp
+        ntk += stack_ntk
+    return StackPaths(stacks, nngp, ntk)
+
+
+def model_block(
+    rows: StackPaths,
+    columns: StackPaths,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+    head: Head,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's NNGP and NTK between the row and column sequences of a block.
+
+    The stacks have independent weights, so their kernels add.
+    """
+    nngp, ntk = None, None
+    for row_path, column_path in zip(rows.stacks, columns.stacks, strict=True):
+        stack_nngp, stack_ntk = cross_block(row_path, column_path, hyper, activation, head)
+        if nngp is None:
+            nngp, ntk = stack_nngp, stack_ntk
+        else:
+            nngp += stack_nngp
+            ntk += stack_ntk
+    return nngp, ntk
 
 
 def _active_counts(lengths_descending: np.ndarray, horizon: int) -> np.ndarray:
@@ -253,23 +371,106 @@ def cross_block(
     columns: SequencePath,
     hyper: Hyperparameters,
     activation: DualActivation,
+    head: Head = LAST_STEP,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The NNGP and NTK between every row and column sequence of a block.
+    """The NNGP and NTK of one stack between every row and column sequence of a block.
 
-    Both ``rows`` and ``columns`` must be sorted by decreasing length. Going
-    forward in time, the pairs that are active at a step then form a growing
-    rectangle (a prefix of the rows times a prefix of the columns), so the
-    sweep updates only that rectangle and the work for a pair is proportional
-    to ``min(T_i, T_j)``.
+    Both ``rows`` and ``columns`` must be sorted by decreasing length. The
+    head says which diagonals of the step grid to sweep (only the aligned one
+    for the last-step head) and which cells along them to read; the read cells
+    are averaged with the head's weights. ``head.bidirectional`` is not looked
+    at here: the caller adds the reversed stack.
 
     Returns
     -------
     nngp, ntk : ndarray of shape (len(rows), len(columns))
     """
-    # The recursion is symmetric in the two sequences, so run it with the larger
-    # set outermost and transpose at the end: see _ActiveRectangle.
-    if rows.n_sequences < columns.n_sequences:
-        nngp, ntk = cross_block(columns, rows, hyper, activation)
+    if head.reads_last_step_only:
+        return _sweep(rows, columns, hyper, activation, _ActiveRectangle, read_stride=None)
+
+    shape, dtype = (rows.n_sequences, columns.n_sequences), rows.steps_from_end.dtype
+    nngp, ntk = np.zeros(shape, dtype), np.zeros(shape, dtype)
+    for offset in head.offsets(rows.lengths[0], columns.lengths[0]):
+        diagonal_nngp, diagonal_ntk = _sweep(
+            rows.dropping_last(max(offset, 0)),
+            columns.dropping_last(max(-offset, 0)),
+            hyper,
+            activation,
+            _ActiveRectangle,
+            read_stride=head.pool_stride,
+        )
+        cells = (slice(0, diagonal_nngp.shape[0]), slice(0, diagonal_nngp.shape[1]))
+        nngp[cells] += diagonal_nngp
+        ntk[cells] += diagonal_ntk
+    weights = np.multiply.outer(1.0 / head.counts(rows.lengths), 1.0 / head.counts(columns.lengths))
+    nngp *= weights
+    ntk *= weights
+    return nngp, ntk
+
+
+def self_kernels(
+    path: SequencePath, hyper: Hyperparameters, activation: DualActivation, head: Head
+) -> tuple[np.ndarray, np.ndarray]:
+    """The head's NNGP and NTK of every sequence with itself (one stack), each (n,).
+
+    The cells of the step grid where a prefix meets itself take the exact
+    per-sequence values of ``path``; the others pair two different prefixes
+    of one sequence and go through the pairwise recursion, paired sequence by
+    sequence (no Gram matrix), ``O(n L T^2 / k)`` for the mean head. The
+    result depends on the sequence alone, so every pair of identical sequences
+    of a Gram matrix gets exactly this value. ``path`` must be sorted by
+    decreasing length.
+    """
+    if head.reads_last_step_only:
+        return path.nngp.copy(), path.ntk.copy()
+    read = slice(None, None, head.pool_stride)
+    nngp = path.prefix_nngp[read].sum(axis=0)
+    ntk = path.prefix_ntk[read].sum(axis=0)
+    for offset in head.offsets(path.lengths[0], 1)[1:]:
+        # Theta(x[:t], x[:t']) = Theta(x[:t'], x[:t]): the offsets -o count twice.
+        pair_nngp, pair_ntk = _sweep(
+            path.dropping_last(offset),
+            path,
+            hyper,
+            activation,
+            _ActivePairs,
+            read_stride=head.pool_stride,
+        )
+        nngp[: pair_nngp.shape[0]] += 2.0 * pair_nngp
+        ntk[: pair_ntk.shape[0]] += 2.0 * pair_ntk
+    weights = 1.0 / np.square(head.counts(path.lengths))
+    return nngp * weights, ntk * weights
+
+
+def _sweep(
+    rows: SequencePath,
+    columns: SequencePath,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+    layout,
+    read_stride: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the recursion over the common steps of row and column sequences.
+
+    Sequences are aligned at their last step and sorted by decreasing length.
+    Going forward in time, the pairs that are active at a step then form a
+    growing prefix of the rows and of the columns, so the sweep updates only
+    those pairs and a pair costs ``min(T_i, T_j)`` steps. ``layout`` pairs
+    every row with every column (:class:`_ActiveRectangle`) or row ``i`` with
+    column ``i`` only (:class:`_ActivePairs`).
+
+    With ``read_stride=None`` the kernels are read after the last step (the
+    last-step head). Otherwise they are summed over the steps ``0, k, 2k, ...``
+    before the end (the cells of one diagonal that a mean head reads).
+
+    Returns
+    -------
+    nngp, ntk : ndarray, shaped like the layout's pairs, scaled by ``sigma_v**2``
+    """
+    if layout is _ActiveRectangle and rows.n_sequences < columns.n_sequences:
+        # The recursion is symmetric in the two sequences: run it with the larger
+        # set outermost and transpose (see _ActiveRectangle).
+        nngp, ntk = _sweep(columns, rows, hyper, activation, layout, read_stride)
         return nngp.T, ntk.T
 
     depth = hyper.depth
@@ -279,21 +480,21 @@ def cross_block(
     active_rows = _active_counts(rows.lengths, horizon + 1)
     active_columns = _active_counts(columns.lengths, horizon + 1)
     dtype = rows.steps_from_end.dtype
-    state = _ActiveRectangle(rows.n_sequences, columns.n_sequences, hyper, dtype)
-    work = np.empty((4, rows.n_sequences * columns.n_sequences), dtype)
+    state = layout(rows.n_sequences, columns.n_sequences, hyper, dtype, read_stride is not None)
 
     with np.errstate(over="ignore", invalid="ignore"):
         for step in range(horizon - 1, -1, -1):
             a, b = int(active_rows[step]), int(active_columns[step])
             state.grow(a, b, int(active_rows[step + 1]), int(active_columns[step + 1]))
-            covariance, derivative, scratch, inputs = (w[: a * b].reshape(a, b) for w in work)
-            below = input_covariance(
+            covariance, derivative, scratch, inputs = state.work_arrays()
+            below = state.input_covariance(
                 rows.steps_from_end[step, :a], columns.steps_from_end[step, :b], inputs
             )
             below_tangent = None
             for layer in range(depth):
-                row_factors = tuple(f[step, :a, None] for f in rows.factors[layer])
-                column_factors = tuple(f[step, None, :b] for f in columns.factors[layer])
+                row_factors, column_factors = state.factors(
+                    rows.factors[layer], columns.factors[layer], step
+                )
 
                 def block_dual(
                     sigma, kernel_out, derivative_out, r=row_factors, c=column_factors, work=scratch
@@ -313,10 +514,12 @@ def cross_block(
                     derivative,
                 )
                 below, below_tangent = kernel, derivative_times_tangent
+            if read_stride is not None and step % read_stride == 0:
+                state.read()
 
-    # Copies, so the block's state buffers are freed while the result waits to be written.
-    kernel, derivative_times_tangent = state.layer(depth - 1)
+    kernel, derivative_times_tangent = state.readout()
     scale = hyper.sigma_v**2
+    # New arrays, so the block's state buffers are freed while the result waits.
     return scale * kernel, scale * (kernel + derivative_times_tangent)
 
 
@@ -330,13 +533,18 @@ class _ActiveRectangle:
     copied into a second buffer (at most once per distinct column length).
     Pairs enter with the boundary state: ``K = sigma_h^2`` when both
     sequences start at this step (equal lengths), else 0; ``Kd * Theta = 0``.
+    With ``accumulate``, two more planes hold the sums of the top layer's
+    ``K`` and ``Kd * Theta`` over the read steps; they move with the state.
     """
 
-    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters, dtype):
+    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters, dtype, accumulate):
         self.depth = hyper.depth
         self.initial_variance = hyper.sigma_h**2
-        self.buffer = np.empty((2 * self.depth, n_rows * n_columns), dtype)
+        planes = 2 * self.depth + (2 if accumulate else 0)
+        self.buffer = np.empty((planes, n_rows * n_columns), dtype)
         self.spare = np.empty_like(self.buffer)
+        self.work = np.empty((4, n_rows * n_columns), dtype)
+        self.accumulate = accumulate
         self.rows = self.columns = 0
 
     def _view(self, buffer, rows, columns):
@@ -362,7 +570,73 @@ class _ActiveRectangle:
             if self.initial_variance[layer]:
                 self.layer(layer)[0][both_start_now] = self.initial_variance[layer]
 
+    def work_arrays(self) -> list[np.ndarray]:
+        """Four scratch arrays of the active pairs' shape."""
+        return [w[: self.rows * self.columns].reshape(self.rows, self.columns) for w in self.work]
+
+    def input_covariance(self, row_inputs, column_inputs, out) -> np.ndarray:
+        return input_covariance(row_inputs, column_inputs, out)
+
+    def factors(self, row_factors, column_factors, step: int) -> tuple[tuple, tuple]:
+        """A layer's per-sequence factors at ``step``, as a column and a row vector."""
+        return (
+            tuple(f[step, : self.rows, None] for f in row_factors),
+            tuple(f[step, None, : self.columns] for f in column_factors),
+        )
+
     def layer(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
         """Views ``(K, Kd * Theta)`` of one layer's active pairs."""
         view = self._view(self.buffer, self.rows, self.columns)
         return view[layer], view[self.depth + layer]
+
+    def read(self) -> None:
+        """Add the top layer's ``K`` and ``Kd * Theta`` to the sums of the read steps."""
+        view = self._view(self.buffer, self.rows, self.columns)
+        view[-2] += view[self.depth - 1]
+        view[-1] += view[2 * self.depth - 1]
+
+    def readout(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(K, Kd * Theta)`` of the top layer after the last step, or their sums."""
+        if self.accumulate:
+            view = self._view(self.buffer, self.rows, self.columns)
+            return view[-2], view[-1]
+        return self.layer(self.depth - 1)
+
+
+class _ActivePairs(_ActiveRectangle):
+    """The recursion state of row ``i`` paired with column ``i`` only.
+
+    Rows and columns are the same sequences in the same order (for example a
+    sequence's prefixes against the whole sequences), so the active pairs are
+    the first ``min(a, b)``; the state is one-dimensional.
+    """
+
+    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters, dtype, accumulate):
+        super().__init__(min(n_rows, n_columns), 1, hyper, dtype, accumulate)
+
+    def grow(self, rows: int, columns: int, started_rows: int, started_columns: int) -> None:
+        pairs = min(rows, columns)
+        self.buffer[:, self.rows : pairs] = 0.0
+        self.rows, self.columns = pairs, 1
+        both_start_now = slice(max(started_rows, started_columns), pairs)
+        for layer in range(self.depth):
+            if self.initial_variance[layer]:
+                self.buffer[layer, both_start_now] = self.initial_variance[layer]
+
+    def _view(self, buffer, rows, columns):
+        return buffer[:, :rows]
+
+    def work_arrays(self) -> list[np.ndarray]:
+        return [w[: self.rows] for w in self.work]
+
+    def input_covariance(self, row_inputs, column_inputs, out) -> np.ndarray:
+        pairs = self.rows
+        np.einsum("im,im->i", row_inputs[:pairs], column_inputs[:pairs], out=out)
+        out *= 1.0 / row_inputs.shape[1]
+        return out
+
+    def factors(self, row_factors, column_factors, step: int) -> tuple[tuple, tuple]:
+        return (
+            tuple(f[step, : self.rows] for f in row_factors),
+            tuple(f[step, : self.rows] for f in column_factors),
+        )

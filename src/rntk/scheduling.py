@@ -1,6 +1,6 @@
 """Block scheduling: split a Gram matrix into blocks of pairs and assemble it.
 
-The pairwise recursion (:func:`rntk.recursion.cross_block`) works on a block of
+The pairwise recursion (:func:`rntk.recursion.model_block`) works on a block of
 row and column sequences at a time, so memory is bounded by the block size, not
 by ``n1 * n2`` or by the sequence length. This module decides the blocks,
 sorts sequences by length so that each block holds sequences of similar length
@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import DualActivation
+from .heads import Head
 from .hyperparameters import Hyperparameters
 from .progress import ProgressBar
-from .recursion import KernelOverflowError, SequencePath, cross_block, overflow_message
+from .recursion import KernelOverflowError, StackPaths, model_block, overflow_message
 
 __all__ = ["Block", "compute_gram", "plan_blocks"]
 
@@ -75,13 +76,13 @@ def plan_blocks(
     return blocks
 
 
-def evaluate_block(rows: SequencePath, columns: SequencePath, hyper, activation):
+def evaluate_block(rows: StackPaths, columns: StackPaths, hyper, activation, head: Head):
     """The ``(nngp, ntk)`` of one block: the unit of work sent to an executor.
 
     Takes only the block's own sequences, so sending it to another process
     (a Dask worker) ships ``O(L T block)`` data, not the whole data set.
     """
-    nngp, ntk = cross_block(rows, columns, hyper, activation)
+    nngp, ntk = model_block(rows, columns, hyper, activation, head)
     if not (np.isfinite(ntk).all() and np.isfinite(nngp).all()):
         raise KernelOverflowError(
             overflow_message(activation, hyper, "a pair of sequences (not on either alone)")
@@ -110,18 +111,24 @@ def _bounded_map(executor: Executor, tasks: Iterator[tuple], in_flight: int) -> 
         yield pending.popleft().result()
 
 
-def _block_cost(block: Block, rows: SequencePath, columns: SequencePath) -> float:
+def _block_cost(block: Block, rows: StackPaths, columns: StackPaths, head: Head) -> float:
     """Pair-steps of a block, up to the spread of lengths inside it (for progress)."""
-    steps = min(rows.lengths[block.row_start], columns.lengths[block.column_start])
-    return block.n_pairs * float(steps)
+    row_length = float(rows.lengths[block.row_start])
+    column_length = float(columns.lengths[block.column_start])
+    if head.reads_last_step_only:
+        steps = min(row_length, column_length)
+    else:  # every pool_stride-th diagonal of the step grid
+        steps = row_length * column_length / head.pool_stride
+    return block.n_pairs * steps * len(head.directions)
 
 
 def compute_gram(
-    rows: SequencePath,
-    columns: SequencePath,
+    rows: StackPaths,
+    columns: StackPaths,
     symmetric: bool,
     hyper: Hyperparameters,
     activation: DualActivation,
+    head: Head,
     outputs: dict[str, np.ndarray],
     row_positions: np.ndarray,
     column_positions: np.ndarray,
@@ -150,6 +157,7 @@ def compute_gram(
             columns.rows(block.column_start, block.column_stop),
             hyper,
             activation,
+            head,
         )
         for block in blocks
     )
@@ -163,7 +171,7 @@ def compute_gram(
         results = _bounded_map(executor, tasks, in_flight=2 * n_jobs)
 
     bar = ProgressBar(
-        sum(_block_cost(block, rows, columns) for block in blocks),
+        sum(_block_cost(block, rows, columns, head) for block in blocks),
         f"rntk: {len(blocks)} blocks",
         enabled=progress,
     )
@@ -171,7 +179,7 @@ def compute_gram(
         for block, (nngp, ntk) in zip(blocks, results, strict=True):
             values = {"nngp": nngp, "ntk": ntk}
             _write_block(block, values, outputs, symmetric, row_positions, column_positions)
-            bar.advance(_block_cost(block, rows, columns))
+            bar.advance(_block_cost(block, rows, columns, head))
     finally:
         bar.close()
         if own_pool is not None:
@@ -180,8 +188,9 @@ def compute_gram(
     _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, column_positions)
 
 
-def _identical_groups(path: SequencePath) -> dict[bytes, list[int]]:
+def _identical_groups(paths: StackPaths) -> dict[bytes, list[int]]:
     groups: dict[bytes, list[int]] = {}
+    path = paths.stacks[0]  # the other stack reads the same sequences reversed
     for i, length in enumerate(path.lengths):
         key = path.steps_from_end[:length, i].tobytes()
         groups.setdefault(key, []).append(i)
@@ -189,7 +198,7 @@ def _identical_groups(path: SequencePath) -> dict[bytes, list[int]]:
 
 
 def _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, column_positions):
-    """Give every pair of identical sequences the exact per-sequence value.
+    """Give every pair of identical sequences the exact per-sequence value of the head.
 
     Through the pairwise recursion such a pair has correlation 1 up to rounding,
     which costs ReLU half its digits in arccos; and in the chaotic regime

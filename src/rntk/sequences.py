@@ -59,6 +59,22 @@ class SequenceBatch:
         """Sequence ``i`` in its original time order, shape ``(T_i, m)``."""
         return self.steps_from_end[: self.lengths[i], i][::-1].copy()
 
+    def reversed(self) -> SequenceBatch:
+        """Every sequence with its time order reversed (the input of a backward stack).
+
+        Reversed sequences are again aligned at their last step, which is the
+        original sequences' first step.
+        """
+        steps = np.arange(self.max_length)[:, None]
+        # Step r from the end of the reversed sequence i is step r from the start
+        # of the original, which is stored at T_i - 1 - r from its end.
+        source = self.lengths[None, :] - 1 - steps
+        started = source >= 0
+        columns = np.broadcast_to(np.arange(self.n_sequences), source.shape)
+        reversed_steps = self.steps_from_end[np.where(started, source, 0), columns]
+        reversed_steps[~started] = 0.0
+        return SequenceBatch(reversed_steps, self.lengths)
+
     def subset(self, indices: np.ndarray) -> SequenceBatch:
         """The sequences at ``indices``, in that order (storage trimmed to their lengths)."""
         indices = np.asarray(indices, dtype=np.intp)

@@ -31,6 +31,20 @@ trained, so nothing flows back through the boundary). Then::
 
     NNGP = sv^2 K[L, C-1]
     NTK  = sum_{l, j} P[l, j] Sig[l, j] + sv^2 K[L, C-1]
+
+Read-out heads (spec section 7), built on the last-step pair kernel above and
+not on any sweep of the step grid:
+
+- the mean head reads the prefixes ``x[:t]`` for ``t = T, T-k, T-2k, ... >= 1``
+  (``k = pool_stride``) and averages the last-step kernel over every pair of
+  read prefixes, since the state at step ``t`` depends only on ``x[:t]``::
+
+      Theta_mean(x, y) = 1 / (|R_x| |R_y|) sum_{t in R_x, s in R_y} Theta_last(x[:t], y[:s])
+
+  Each pair of prefixes is a pair of sequences in its own right: two prefixes
+  of one sequence with different lengths go through the cross formulas, only
+  equal prefixes get the exact diagonal ones;
+- the bidirectional head adds the same head on the time-reversed sequences.
 """
 
 from __future__ import annotations
@@ -198,19 +212,73 @@ def pair_kernels(x, y, p: Params) -> tuple[float, float]:
     return nngp, ntk
 
 
-def grams(X, X2=None, **params) -> tuple[np.ndarray, np.ndarray]:
-    """The oracle ``(NNGP, NTK)`` Gram matrices of two lists of sequences (``X2=None``: X, X)."""
-    p = make_params(**params)
-    rows = list(X)
-    columns = rows if X2 is None else list(X2)
+def read_lengths(length: int, readout: str, pool_stride: int) -> list[int]:
+    """Lengths of the prefixes whose last states a head reads: ``T, T-k, ... >= 1``."""
+    if readout == "last":
+        return [length]
+    return list(range(length, 0, -pool_stride))
+
+
+def head_kernels(x, y, p: Params, readout="last", pool_stride=1) -> tuple[float, float]:
+    """``(NNGP, NTK)`` of one head for ``(x, y)``: the mean of the last-step kernels
+    over the pairs of read prefixes (one pair, the whole sequences, for ``"last"``).
+
+    ``pair_kernels`` decides ``same`` from the prefixes themselves, so two
+    prefixes of one sequence are ``same`` only when their lengths are equal.
+    """
+    xs, ys = as_steps(x), as_steps(y)
+    pairs = [
+        pair_kernels(xs[:t], ys[:s], p)
+        for t in read_lengths(len(xs), readout, pool_stride)
+        for s in read_lengths(len(ys), readout, pool_stride)
+    ]
+    nngp = math.fsum(value for value, _ in pairs) / len(pairs)
+    ntk = math.fsum(value for _, value in pairs) / len(pairs)
+    return nngp, ntk
+
+
+def _check_head(readout, bidirectional, pool_stride) -> None:
+    if readout not in ("last", "mean"):
+        raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
+    if bidirectional not in (True, False):
+        raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
+    if int(pool_stride) != pool_stride or pool_stride < 1:
+        raise ValueError(f"pool_stride must be a positive integer, got {pool_stride!r}")
+    if readout == "last" and pool_stride != 1:
+        raise ValueError("pool_stride applies only to readout='mean'")
+
+
+def _one_direction(rows, columns, p, readout, pool_stride) -> tuple[np.ndarray, np.ndarray]:
     nngp, ntk = np.empty((len(rows), len(columns))), np.empty((len(rows), len(columns)))
     for i, x in enumerate(rows):
         for j, y in enumerate(columns):
-            nngp[i, j], ntk[i, j] = pair_kernels(x, y, p)
+            nngp[i, j], ntk[i, j] = head_kernels(x, y, p, readout, pool_stride)
+    return nngp, ntk
+
+
+def grams(
+    X, X2=None, readout="last", bidirectional=False, pool_stride=1, **params
+) -> tuple[np.ndarray, np.ndarray]:
+    """The oracle ``(NNGP, NTK)`` Gram matrices of two lists of sequences (``X2=None``: X, X).
+
+    ``readout``, ``bidirectional`` and ``pool_stride`` select the head; the
+    defaults give the last-step kernel. The bidirectional head is the head on
+    the sequences plus the head on the sequences reversed in time.
+    """
+    _check_head(readout, bidirectional, pool_stride)
+    p = make_params(**params)
+    rows = [as_steps(x) for x in X]
+    columns = rows if X2 is None else [as_steps(y) for y in X2]
+    nngp, ntk = _one_direction(rows, columns, p, readout, pool_stride)
+    if bidirectional:
+        backward_nngp, backward_ntk = _one_direction(
+            [x[::-1] for x in rows], [y[::-1] for y in columns], p, readout, pool_stride
+        )
+        nngp, ntk = nngp + backward_nngp, ntk + backward_ntk
     return nngp, ntk
 
 
 def gram(X, X2=None, get="ntk", **params) -> np.ndarray:
-    """One oracle Gram matrix, ``get`` = ``"nngp"`` or ``"ntk"``."""
+    """One oracle Gram matrix, ``get`` = ``"nngp"`` or ``"ntk"`` (head keywords as in ``grams``)."""
     nngp, ntk = grams(X, X2, **params)
     return {"nngp": nngp, "ntk": ntk}[get]

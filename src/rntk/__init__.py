@@ -14,8 +14,9 @@ recursion), :mod:`rntk.scheduling` (blocks, executors) and :mod:`rntk.network`.
 from . import baselines, datasets, predict
 from .activations import DualActivation, Erf, ReLU
 from .datasets import available_ucr, load_ucr
-from .kernel import RNTK, KernelPair, kernel
+from .kernel import RNTK, kernel
 from .network import RNN
+from .options import KernelPair
 from .recursion import KernelOverflowError
 from .sensitivity import sensitivity
 

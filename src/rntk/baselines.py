@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ReLU
-from .kernel import KernelPair, _parse_get
+from .options import kernel_result, parse_get
 from .recursion import KernelOverflowError
 from .sequences import SequenceBatch, as_sequences, check_same_features
 
@@ -314,8 +314,8 @@ def mlp_ntk(
         Scale of the hidden biases.
     sigma_v : float, default 1
         Scale of the read-out weights (multiplies both kernels by ``sigma_v**2``).
-    get : "ntk", "nngp" or ("nngp", "ntk"), default "ntk"
-        Which kernel to return; with both, a :class:`rntk.KernelPair`.
+    get : "ntk", "nngp", ("nngp", "ntk") or ("ntk", "nngp"), default "ntk"
+        Which kernel to return; with both, a :class:`rntk.KernelPair` in that order.
 
     Returns
     -------
@@ -354,7 +354,7 @@ def mlp_ntk(
     weight_variance = _variance(sigma_w, "sigma_w", "mlp_ntk")
     bias_variance = _variance(sigma_b, "sigma_b", "mlp_ntk")
     output_variance = _variance(sigma_v, "sigma_v", "mlp_ntk")
-    names = _parse_get(get)
+    names = parse_get(get)
     symmetric = vectors2 is None
     other = vectors if symmetric else vectors2
     dimension = vectors.shape[1]
@@ -412,6 +412,4 @@ def mlp_ntk(
             f"sigma_v={float(sigma_v):.6g} (the variance grows by sigma_w**2 / 2 per layer)",
             "use sigma_w <= sqrt(2), fewer layers, a smaller sigma_v or inputs of smaller scale",
         )
-    if len(names) == 1:
-        return values[names[0]]
-    return KernelPair(values["nngp"], values["ntk"])
+    return kernel_result(values, names)

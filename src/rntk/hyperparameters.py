@@ -36,7 +36,8 @@ DEFAULTS = {"sigma_w": 1.0, "sigma_u": 1.0, "sigma_b": 0.1, "sigma_h": 0.0, "sig
 
 def _per_layer(value, name: str, depth: int) -> np.ndarray:
     array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
+    # Booleans are refused as for depth: sigma_w=True is a slip, not a scale of 1.
+    if array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be a real number or one per layer, got {value!r}")
     if array.ndim == 0:
         array = np.full(depth, float(array))

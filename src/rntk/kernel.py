@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
 from concurrent.futures import Executor
 
 import numpy as np
@@ -10,25 +9,12 @@ import numpy as np
 from .activations import DualActivation, get_activation
 from .heads import Head
 from .hyperparameters import DEFAULTS, Hyperparameters
+from .options import KernelPair, check_flag, check_positive_integer, kernel_result, parse_get
 from .recursion import StackPaths, stack_paths
 from .scheduling import DEFAULT_BLOCK_SHAPE, compute_gram
 from .sequences import as_sequences, check_same_features
 
 __all__ = ["RNTK", "KernelPair", "kernel"]
-
-KernelPair = namedtuple("KernelPair", ["nngp", "ntk"])
-KernelPair.__doc__ = "The NNGP and the NTK Gram matrices (or diagonals) of one computation."
-
-_KERNEL_NAMES = ("nngp", "ntk")
-
-
-def _parse_get(get) -> tuple[str, ...]:
-    if isinstance(get, str):
-        if get in _KERNEL_NAMES:
-            return (get,)
-    elif isinstance(get, (tuple, list)) and sorted(get) == sorted(_KERNEL_NAMES):
-        return _KERNEL_NAMES
-    raise ValueError(f"get must be 'ntk', 'nngp' or ('nngp', 'ntk'), got {get!r}")
 
 
 def _parse_dtype(dtype) -> np.dtype:
@@ -43,11 +29,56 @@ def _parse_dtype(dtype) -> np.dtype:
 
 def _parse_block_shape(block_size) -> tuple[int, int]:
     shape = (block_size, block_size) if np.ndim(block_size) == 0 else tuple(block_size)
-    if len(shape) != 2 or not all(isinstance(s, (int, np.integer)) and s >= 1 for s in shape):
+    if len(shape) != 2 or not all(
+        isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 1
+        for s in shape
+    ):
         raise ValueError(
             f"block_size must be a positive integer or a pair (rows, columns), got {block_size!r}"
         )
     return int(shape[0]), int(shape[1])
+
+
+def _parse_n_jobs(n_jobs) -> int | None:
+    return None if n_jobs is None else check_positive_integer(n_jobs, "n_jobs")
+
+
+def _parse_executor(executor) -> Executor | None:
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            f"executor must be a concurrent.futures.Executor (with .submit), got {executor!r}"
+        )
+    return executor
+
+
+def _parse_hyperparameters(hyper) -> Hyperparameters:
+    if not isinstance(hyper, Hyperparameters):
+        raise TypeError(
+            f"hyperparameters must be a rntk.hyperparameters.Hyperparameters, got {hyper!r}"
+        )
+    return hyper
+
+
+def _parse_head(head) -> Head:
+    if not isinstance(head, Head):
+        raise TypeError(f"head must be a rntk.heads.Head, got {head!r}")
+    return head
+
+
+#: How an attribute of :class:`RNTK` is validated, whether set by the
+#: constructor or later (``k.get = "nngp"``).
+_ATTRIBUTE_CHECKS = {
+    "activation": get_activation,
+    "hyperparameters": _parse_hyperparameters,
+    "head": _parse_head,
+    "get": parse_get,
+    "normalize": lambda value: check_flag(value, "normalize"),
+    "block_shape": _parse_block_shape,
+    "n_jobs": _parse_n_jobs,
+    "executor": _parse_executor,
+    "progress": lambda value: check_flag(value, "progress"),
+    "dtype": _parse_dtype,
+}
 
 
 class RNTK:
@@ -86,9 +117,24 @@ class RNTK:
         above it the ReLU kernel grows like ``(sigma_w**2 / 2)**T``.
     sigma_v : float, default 1
         Scale of the read-out weights (multiplies both kernels by ``sigma_v**2``).
-    get : "ntk", "nngp" or ("nngp", "ntk"), default "ntk"
-        Which kernel to return; with both, a :class:`KernelPair` named tuple.
-        Both come from one pass, so asking for both costs no more.
+    readout : {"last", "mean"}, default "last"
+        Which hidden states the read-out sees (:mod:`rntk.heads`): the last
+        one (the paper's model, ``O(min(T, T'))`` per pair), or the mean of the
+        top layer's states over time, ``f(x) = sigma_v / sqrt(N) v . (1/T)
+        sum_t h[L, t]``, whose kernels average the last-step kernel over all
+        pairs of prefixes (``O(T T')`` per pair).
+    bidirectional : bool, default False
+        Add a second stack with independent weights that reads every sequence
+        reversed; the read-out sees both, so the kernels are
+        ``K(x, x') + K(reversed x, reversed x')`` (about twice the cost).
+    pool_stride : int, default 1
+        With ``readout="mean"``: average every ``pool_stride``-th state counted
+        back from the last one, at ``O(T T' / pool_stride)`` per pair (a
+        cheaper model for long series).
+    get : "ntk", "nngp", ("nngp", "ntk") or ("ntk", "nngp"), default "ntk"
+        Which kernel to return; with both, a :class:`KernelPair` (a tuple with
+        attributes ``nngp`` and ``ntk``) in the order given. Both come from one
+        pass, so asking for both costs no more.
     normalize : bool, default False
         Return ``K(x, x') / sqrt(K(x, x) K(x', x'))`` (cosine form; 0 where a
         sequence has zero kernel with itself).
@@ -151,24 +197,22 @@ class RNTK:
         progress: bool = False,
         dtype=np.float64,
     ):
-        self.activation = get_activation(activation)
+        self.activation = activation
         self.hyperparameters = Hyperparameters.from_arguments(
             depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v
         )
         self.head = Head.from_arguments(readout, bidirectional, pool_stride)
-        self.get = _parse_get(get)
-        self.normalize = bool(normalize)
-        self.block_shape = _parse_block_shape(block_size)
-        if n_jobs is not None and (not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1):
-            raise ValueError(f"n_jobs must be a positive integer or None, got {n_jobs!r}")
+        self.get = get
+        self.normalize = normalize
+        self.block_shape = block_size
         self.n_jobs = n_jobs
-        if executor is not None and not callable(getattr(executor, "submit", None)):
-            raise TypeError(
-                f"executor must be a concurrent.futures.Executor (with .submit), got {executor!r}"
-            )
         self.executor = executor
-        self.progress = bool(progress)
-        self.dtype = _parse_dtype(dtype)
+        self.progress = progress
+        self.dtype = dtype
+
+    def __setattr__(self, name, value):
+        check = _ATTRIBUTE_CHECKS.get(name)
+        super().__setattr__(name, value if check is None else check(value))
 
     def __repr__(self) -> str:
         return (
@@ -184,9 +228,7 @@ class RNTK:
         return stack_paths(batch, self.hyperparameters, self.activation, self.head, self.dtype)
 
     def _result(self, values: dict[str, np.ndarray]):
-        if len(self.get) == 1:
-            return values[self.get[0]]
-        return KernelPair(values["nngp"], values["ntk"])
+        return kernel_result(values, self.get)
 
     def diag(self, X):
         """The kernel of each sequence with itself, with no Gram matrix.
@@ -220,7 +262,7 @@ class RNTK:
             Write the result here, block by block, and return it: for example a
             ``numpy.memmap`` for a Gram matrix larger than memory. Shape
             ``(n1, n2)`` and the kernel's ``dtype``; with both kernels requested,
-            a pair of such arrays in the order (nngp, ntk).
+            a pair of such arrays in the order of ``get``.
 
         Returns
         -------
@@ -268,7 +310,7 @@ class RNTK:
         arrays = (out,) if len(self.get) == 1 else out
         if not isinstance(arrays, (tuple, list)) or len(arrays) != len(self.get):
             raise TypeError(
-                f"out must be {'one array' if len(self.get) == 1 else 'a pair (nngp, ntk)'} "
+                f"out must be {'one array' if len(self.get) == 1 else 'a pair of arrays'} "
                 f"for get={self._get_argument()!r}, got {type(out).__name__}"
             )
         for array in arrays:

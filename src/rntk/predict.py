@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
+from .options import check_real
+
 __all__ = ["NotPositiveDefiniteError", "gradient_flow_mean", "kernel_ridge_regression"]
 
 
@@ -72,8 +74,7 @@ def _validate(k_train_train, y_train, k_test_train):
 
 
 def _effective_ridge(gram: np.ndarray, ridge, relative_ridge: bool) -> float:
-    if isinstance(ridge, bool) or not np.isscalar(ridge) or not np.isreal(ridge):
-        raise TypeError(f"ridge must be a real number, got {ridge!r}")
+    ridge = check_real(ridge, "ridge")
     if not (np.isfinite(ridge) and ridge >= 0):
         raise ValueError(f"ridge must be non-negative and finite, got {ridge!r}")
     if relative_ridge:
@@ -259,11 +260,13 @@ def gradient_flow_mean(
            [1., 1.]])
     """
     gram, targets, test_gram, one_output = _validate(k_train_train, y_train, k_test_train)
-    times = np.asarray(time, dtype=np.float64)
+    times = np.asarray(time)
+    if times.dtype.kind not in "iuf":  # no strings, booleans or objects
+        raise TypeError(f"time must be a non-negative number or a 1-D array of them, got {time!r}")
+    times = times.astype(np.float64, copy=False)
     if times.ndim > 1 or np.isnan(times).any() or (times < 0).any():
         raise ValueError(f"time must be a non-negative number or a 1-D array of them, got {time!r}")
-    if isinstance(learning_rate, bool) or not np.isscalar(learning_rate):
-        raise TypeError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    learning_rate = check_real(learning_rate, "learning_rate")
     if not (np.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"learning_rate must be positive and finite, got {learning_rate!r}")
     regulariser = _effective_ridge(gram, ridge, relative_ridge)

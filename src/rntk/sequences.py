@@ -7,7 +7,10 @@ them through :func:`as_sequences`, so the rules live here once:
 * a 3-D array ``(n, T, m)``: ``n`` sequences of ``m``-dimensional steps;
 * a 2-D or 3-D array padded with trailing NaN (the tslearn convention for
   sequences of unequal length): the trailing all-NaN steps are not part of the
-  sequence;
+  sequence. Only NaN marks padding: zeros are data (a zero-padded series is a
+  longer series whose last steps are 0, and the kernel sees them), and a
+  masked array is refused rather than have its mask dropped (pass
+  ``X.filled(np.nan)`` when the masked steps are trailing padding);
 * a list of 1-D ``(T_i,)`` or 2-D ``(T_i, m)`` arrays of different lengths.
 
 Sequences are aligned at their LAST step (spec section 2): the model reads out
@@ -85,6 +88,11 @@ class SequenceBatch:
 
 def _as_real_array(value, name: str) -> np.ndarray:
     """``value`` as a float64 array, refusing strings, objects and complex numbers."""
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a masked array; its mask would be ignored. Mark padding with NaN "
+            f"instead, e.g. {name}.filled(np.nan) for trailing padding"
+        )
     try:
         array = np.asarray(value)
     except ValueError as error:  # ragged nesting, e.g. steps of different sizes

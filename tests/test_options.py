@@ -1,0 +1,131 @@
+"""Options shared by the kernel functions: the order of ``get``, flags, silent coercions."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+import rntk
+from rntk.baselines import mlp_ntk
+from rntk.predict import gradient_flow_mean, kernel_ridge_regression
+
+
+@pytest.fixture
+def sequences():
+    rng = np.random.default_rng(3)
+    return [rng.standard_normal(length) for length in (4, 6, 5)]
+
+
+@pytest.mark.parametrize("order", [("ntk", "nngp"), ["ntk", "nngp"], ("nngp", "ntk")])
+def test_get_returns_the_kernels_in_the_order_asked_for(sequences, order):
+    first, second = rntk.kernel(sequences, get=order, sigma_w=1.3)
+    expected = {name: rntk.kernel(sequences, get=name, sigma_w=1.3) for name in order}
+    np.testing.assert_array_equal(first, expected[order[0]])
+    np.testing.assert_array_equal(second, expected[order[1]])
+    both = rntk.kernel(sequences, get=order, sigma_w=1.3)
+    assert isinstance(both, rntk.KernelPair) and both._fields == tuple(order)
+    np.testing.assert_array_equal(both.ntk, expected["ntk"])
+    np.testing.assert_array_equal(both.nngp, expected["nngp"])
+    assert repr(both).startswith(f"KernelPair({order[0]}=")
+
+
+def test_out_arrays_follow_the_order_of_get(sequences):
+    out = (np.empty((3, 3)), np.empty((3, 3)))
+    result = rntk.kernel(sequences, get=("ntk", "nngp"), out=out)
+    assert result[0] is out[0] and result[1] is out[1]
+    np.testing.assert_array_equal(out[0], rntk.kernel(sequences, get="ntk"))
+    np.testing.assert_array_equal(out[1], rntk.kernel(sequences, get="nngp"))
+
+
+def test_diag_and_baselines_follow_the_order_of_get(sequences):
+    ntk, nngp = rntk.RNTK(get=("ntk", "nngp")).diag(sequences)
+    np.testing.assert_array_equal(ntk, rntk.RNTK().diag(sequences))
+    np.testing.assert_array_equal(nngp, rntk.RNTK(get="nngp").diag(sequences))
+    X = np.random.default_rng(0).standard_normal((4, 5))
+    ntk, nngp = mlp_ntk(X, get=("ntk", "nngp"))
+    np.testing.assert_array_equal(ntk, mlp_ntk(X))
+    np.testing.assert_array_equal(nngp, mlp_ntk(X, get="nngp"))
+
+
+@pytest.mark.parametrize("order", [("ntk", "nngp"), ("nngp", "ntk")])
+def test_kernel_pair_pickles_with_its_order(sequences, order):
+    both = rntk.kernel(sequences, get=order)
+    again = pickle.loads(pickle.dumps(both))
+    assert again._fields == tuple(order)
+    np.testing.assert_array_equal(again.ntk, both.ntk)
+    np.testing.assert_array_equal(again[0], both[0])
+
+
+@pytest.mark.parametrize(
+    "get, fragment",
+    [([1, "ntk"], "1 is not a kernel name"), (("ntk", "ntk"), "once"), ("both", "'both'")],
+)
+def test_bad_get_names_the_cause(sequences, get, fragment):
+    with pytest.raises(ValueError, match="get must be") as error:
+        rntk.kernel(sequences, get=get)
+    assert fragment in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["normalize", "progress"])
+@pytest.mark.parametrize("value", ["no", 1, None])
+def test_flags_must_be_booleans(sequences, name, value):
+    with pytest.raises(TypeError, match=f"{name} must be True or False"):
+        rntk.kernel(sequences, **{name: value})
+
+
+@pytest.mark.parametrize("name", ["sigma_w", "sigma_u", "sigma_b", "sigma_h", "sigma_v"])
+def test_boolean_sigmas_are_refused_like_a_boolean_depth(sequences, name):
+    with pytest.raises(TypeError, match=name):
+        rntk.kernel(sequences, **{name: True})
+    with pytest.raises(TypeError, match="depth"):
+        rntk.kernel(sequences, depth=True)
+
+
+def test_attributes_set_after_construction_are_validated(sequences):
+    k = rntk.RNTK()
+    k.get = "nngp"
+    np.testing.assert_array_equal(k(sequences), rntk.kernel(sequences, get="nngp"))
+    k.get = ["ntk", "nngp"]
+    assert k(sequences)._fields == ("ntk", "nngp")
+    for name, value, error in [
+        ("get", "n", ValueError),
+        ("normalize", "no", TypeError),
+        ("n_jobs", 0, ValueError),
+        ("n_jobs", 1.5, TypeError),
+        ("dtype", np.int32, ValueError),
+        ("block_shape", (0, 4), ValueError),
+        ("activation", "softsign", ValueError),
+        ("head", "mean", TypeError),
+        ("hyperparameters", {"depth": 2}, TypeError),
+    ]:
+        with pytest.raises(error, match=name.split("_")[0]):
+            setattr(k, name, value)
+    # A refused assignment leaves the object as it was.
+    assert k.get == ("ntk", "nngp") and k.normalize is False
+
+
+def test_masked_arrays_are_refused_rather_than_unmasked():
+    X = np.ma.masked_invalid(np.array([[1.0, 2.0, np.nan], [1.0, 2.0, 3.0]]))
+    with pytest.raises(TypeError, match=r"X is a masked array.*filled\(np.nan\)"):
+        rntk.kernel(X)
+    with pytest.raises(TypeError, match=r"X\[0\] is a masked array"):
+        rntk.kernel([X[0], np.ones(3)])
+    np.testing.assert_array_equal(
+        rntk.kernel(X.filled(np.nan)), rntk.kernel([[1.0, 2.0], [1, 2, 3]])
+    )
+
+
+@pytest.mark.parametrize("time", ["1", ["1", "2"], True, [True]])
+def test_gradient_flow_time_must_be_numeric(time):
+    K, y = np.eye(3) + 0.1, np.arange(3.0)
+    with pytest.raises(TypeError, match="time must be"):
+        gradient_flow_mean(K, y, time=time)
+
+
+@pytest.mark.parametrize("value", ["1", None, [1.0]])
+def test_learning_rate_and_ridge_must_be_real_numbers(value):
+    K, y = np.eye(3) + 0.1, np.arange(3.0)
+    with pytest.raises(TypeError, match="learning_rate must be a real number"):
+        gradient_flow_mean(K, y, time=1.0, learning_rate=value)
+    with pytest.raises(TypeError, match="ridge must be a real number"):
+        kernel_ridge_regression(K, y, ridge=value)

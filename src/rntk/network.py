@@ -1,9 +1,18 @@
 r"""The finite-width RNN whose infinite-width limit the RNTK describes.
 
 :class:`RNN` is the network of spec section 1 in NumPy, weight-tied or
-weight-untied, with a hand-written back-propagation through time and its exact
-empirical tangent kernel. The kernel is computed in the factorised form of spec
-section 8: every parameter's gradient is a sum over steps of outer products
+weight-untied, with the read-out heads of :mod:`rntk.heads` (the last step or
+the mean of the top layer's states, optionally bidirectional), a hand-written
+back-propagation through time and its exact empirical tangent kernel.
+
+The module follows the network's concerns: :class:`_Architecture` holds what
+every stack shares (sizes, scales, weight sharing); :class:`_Stack` is one
+recurrent stack, its random initialisation and its forward and backward
+passes; :class:`RNN` validates arguments and inputs, owns the parameters and
+combines one stack, or two when bidirectional, under the head.
+
+The kernel is computed in the factorised form of spec section 8: every
+parameter's gradient is a sum over steps of outer products
 :math:`\delta_{l,t} \otimes a_{l,t}` of a back-propagated vector
 :math:`\delta_{l,t} = \partial f / \partial g_{l,t}` and the layer's input
 :math:`a_{l,t}`, so
@@ -16,6 +25,10 @@ section 8: every parameter's gradient is a sum over steps of outer products
 and the kernel of ``n`` sequences needs only ``(n T) x N`` Gram products, never
 the ``n x P`` Jacobian (``P ~ N^2`` parameters). Untied weights keep only the
 pairs of steps that share a weight, those at the same distance from the end.
+The head enters only through the read-out: the features that ``v`` multiplies
+(the head's weighted sum of top states) and the gradient that
+back-propagation starts from (at every read step, not only the last). Given
+the deltas, each layer's factorised kernel is the same for every head.
 """
 
 from __future__ import annotations
@@ -26,18 +39,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import DualActivation, get_activation
+from .heads import Head
 from .hyperparameters import DEFAULTS, Hyperparameters
 from .sequences import SequenceBatch, as_sequences
 
 __all__ = ["RNN"]
 
+#: Name prefix of the backward stack's parameters in a bidirectional network.
+BACKWARD_PREFIX = "backward."
+
 
 @dataclass(frozen=True, eq=False)
 class _Trace:
-    """What one forward pass over a batch leaves for back-propagation and kernels.
+    """What one stack's forward pass over a batch leaves for back-propagation and kernels.
 
     Steps are counted from the end (``r = 0`` is every sequence's last step),
-    as in :class:`~rntk.sequences.SequenceBatch`.
+    as in :class:`~rntk.sequences.SequenceBatch`; for the backward stack they
+    are the steps of the reversed sequences.
 
     Attributes
     ----------
@@ -52,16 +70,27 @@ class _Trace:
     slopes : list over layers of ndarray (R, n, N)
         ``phi'(g)`` at each step, zero where the sequence has not started (so
         back-propagated vectors vanish there).
+    params : dict of str to ndarray
+        The stack's parameters the pass used, by their names without prefix.
+    read_weights : ndarray (R, n)
+        The weight of each top state in its sequence's read-out (see
+        :func:`_read_weights`).
     """
 
     lengths: np.ndarray
     inputs: np.ndarray
     states: list
     slopes: list
+    params: dict
+    read_weights: np.ndarray
 
     @property
     def horizon(self) -> int:
         return self.inputs.shape[0]
+
+    @property
+    def n_features(self) -> int:
+        return self.inputs.shape[2]
 
     def layer_input(self, layer: int) -> np.ndarray:
         """The input from below of layer ``layer`` at every step, (R, n, n_{l-1})."""
@@ -71,8 +100,24 @@ class _Trace:
         """``h[l, t-1]`` at every step, (R, n, N)."""
         return self.states[layer][1:]
 
-    def last_state(self) -> np.ndarray:
-        return self.states[-1][0]
+    def read_state(self) -> np.ndarray:
+        """The head's weighted sum of the top layer's states, (n, N): what ``v`` reads."""
+        return np.einsum("rn,rnk->nk", self.read_weights, self.states[-1][:-1])
+
+
+def _read_weights(head: Head, batch: SequenceBatch) -> np.ndarray:
+    """How the head weighs the top state at each step (from the end) of each sequence, (R, n).
+
+    ``1 / count`` at the head's read steps of a sequence and 0 elsewhere, so a
+    sequence is never read at a step before it starts. The last-step head has
+    a single 1 per sequence, at ``r = 0``.
+    """
+    weights = np.zeros((batch.max_length, batch.n_sequences))
+    counts = head.counts(batch.lengths)
+    for length in np.unique(batch.lengths):
+        same_length = np.flatnonzero(batch.lengths == length)
+        weights[np.ix_(head.read_steps(length), same_length)] = 1.0 / counts[same_length]
+    return weights
 
 
 def _check_positive_integer(value, name: str, allow_none: bool = False) -> int | None:
@@ -109,6 +154,242 @@ def _check_finite_activation(activation: DualActivation) -> None:
         ) from None
 
 
+@dataclass(frozen=True)
+class _Architecture:
+    """What every stack of a network shares: width, scales, activation and weight sharing."""
+
+    width: int
+    hyperparameters: Hyperparameters
+    activation: DualActivation
+    tied: bool
+    max_length: int | None
+
+    @property
+    def step_axes(self) -> tuple[int, ...]:
+        """The leading axis of untied parameters (one weight per step from the end)."""
+        return () if self.tied else (self.max_length,)
+
+    def parameter_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
+        """One stack's parameter shapes in the documented order ``W1, U1, b1, ..., v``."""
+        n, steps = self.width, self.step_axes
+        shapes = {}
+        for layer in range(1, self.hyperparameters.depth + 1):
+            below = n_features if layer == 1 else n
+            shapes[f"W{layer}"] = (*steps, n, n)
+            shapes[f"U{layer}"] = (*steps, n, below)
+            shapes[f"b{layer}"] = (*steps, n)
+        shapes["v"] = (n,)
+        return shapes
+
+    def scales(self, layer: int, n_features: int) -> tuple[float, float, float]:
+        """Forward multipliers of ``W``, ``U`` and ``b`` in layer ``layer`` (0-based)."""
+        hyper = self.hyperparameters
+        fan_in = n_features if layer == 0 else self.width
+        return (
+            hyper.sigma_w[layer] / math.sqrt(self.width),
+            hyper.sigma_u[layer] / math.sqrt(fan_in),
+            hyper.sigma_b[layer],
+        )
+
+    @property
+    def readout_scale(self) -> float:
+        return self.hyperparameters.sigma_v / math.sqrt(self.width)
+
+    def step_weight(self, weight: np.ndarray, step: int) -> np.ndarray:
+        return weight if self.tied else weight[step]
+
+
+class _Stack:
+    """One recurrent stack: its initial state and its forward and backward passes.
+
+    A bidirectional network has two, with independent parameters and initial
+    states; the backward one reads every sequence reversed. The parameters
+    live in the network's one ``params`` dict, so that editing it changes the
+    network; a stack finds its own there under ``prefix + name``.
+    """
+
+    def __init__(
+        self,
+        architecture: _Architecture,
+        reverses: bool,
+        initial_state: tuple[np.ndarray, ...],
+        input_weight_seed: int,
+    ):
+        self.architecture = architecture
+        self.reverses = reverses
+        self.prefix = BACKWARD_PREFIX if reverses else ""
+        self.initial_state = initial_state
+        self._input_weight_seed = input_weight_seed
+
+    @classmethod
+    def draw(
+        cls, architecture: _Architecture, reverses: bool, rng: np.random.Generator
+    ) -> tuple[_Stack, dict[str, np.ndarray]]:
+        """A freshly initialised stack and all its parameters but ``U1``, by prefixed name.
+
+        The input weights ``U1`` wait for the number of features per step
+        (:meth:`input_weights`); their stream is fixed here, so they do not
+        depend on when they are drawn. The order of the draws defines the
+        network of a given seed: changing it changes every seeded network.
+        """
+        hyper, n, steps = architecture.hyperparameters, architecture.width, architecture.step_axes
+        initial_state = tuple(
+            hyper.sigma_h[layer] * rng.standard_normal(n) for layer in range(hyper.depth)
+        )
+        params = {}
+        for layer in range(1, hyper.depth + 1):
+            params[f"W{layer}"] = rng.standard_normal((*steps, n, n))
+            if layer > 1:
+                params[f"U{layer}"] = rng.standard_normal((*steps, n, n))
+            params[f"b{layer}"] = rng.standard_normal((*steps, n))
+        params["v"] = rng.standard_normal(n)
+        stack = cls(architecture, reverses, initial_state, int(rng.integers(2**63)))
+        return stack, {stack.prefix + name: value for name, value in params.items()}
+
+    def input_weights(self, n_features: int) -> np.ndarray:
+        """``U1`` for inputs of ``n_features`` features per step."""
+        shape = (*self.architecture.step_axes, self.architecture.width, n_features)
+        return np.random.default_rng(self._input_weight_seed).standard_normal(shape)
+
+    def forward(self, batch: SequenceBatch, params: dict, read_weights: np.ndarray) -> _Trace:
+        """Run the stack over ``batch`` (reversed first if this is the backward stack).
+
+        ``params`` is the network's whole dict, already checked; ``read_weights``
+        how the head reads the top states (:func:`_read_weights`).
+        """
+        architecture = self.architecture
+        if self.reverses:
+            batch = batch.reversed()
+        own = {
+            name: params[self.prefix + name]
+            for name in architecture.parameter_shapes(batch.n_features)
+        }
+        hyper, width = architecture.hyperparameters, architecture.width
+        horizon, n = batch.max_length, batch.n_sequences
+        states, slopes = [], []
+        for layer in range(hyper.depth):
+            layer_states = np.empty((horizon + 1, n, width))
+            layer_states[horizon] = self.initial_state[layer]
+            states.append(layer_states)
+            slopes.append(np.empty((horizon, n, width)))
+
+        for step in range(horizon - 1, -1, -1):
+            started = (batch.lengths > step)[:, None]
+            below = batch.steps_from_end[step]
+            for layer in range(hyper.depth):
+                w_scale, u_scale, b_scale = architecture.scales(layer, batch.n_features)
+                name = layer + 1
+                previous = states[layer][step + 1]
+                preactivation = _rows_times(
+                    previous, architecture.step_weight(own[f"W{name}"], step)
+                )
+                preactivation *= w_scale
+                preactivation += u_scale * _rows_times(
+                    below, architecture.step_weight(own[f"U{name}"], step)
+                )
+                preactivation += b_scale * architecture.step_weight(own[f"b{name}"], step)
+                # A sequence that has not started stays at h0 and passes no gradient.
+                activated = architecture.activation(preactivation)
+                states[layer][step] = np.where(started, activated, previous)
+                slope = architecture.activation.derivative(preactivation)
+                np.multiply(slope, started, out=slopes[layer][step])
+                below = states[layer][step]
+        if not np.isfinite(states[-1]).all():
+            raise FloatingPointError(
+                f"the hidden states overflowed float64 with {hyper.describe()} on sequences "
+                f"of up to {horizon} steps: the state grows geometrically when sigma_w is "
+                "too large (ReLU: like (sigma_w**2 / 2)**T); use a smaller sigma_w, shorter "
+                "sequences or inputs of smaller scale"
+            )
+        return _Trace(batch.lengths, batch.steps_from_end, states, slopes, own, read_weights)
+
+    def outputs(self, trace: _Trace) -> np.ndarray:
+        return self.architecture.readout_scale * (trace.read_state() @ trace.params["v"])
+
+    def backward(self, trace: _Trace) -> list[np.ndarray]:
+        """``delta[l][r] = df/dg`` of layer ``l + 1`` at step ``r``, (R, n, N) per layer.
+
+        The read-out's gradient ``sigma_v / sqrt(N) v`` enters the top state at
+        every step the head reads, with the head's weight of that step.
+        """
+        architecture, params = self.architecture, trace.params
+        depth, horizon = architecture.hyperparameters.depth, trace.horizon
+        n, width = trace.lengths.shape[0], architecture.width
+        readout = architecture.readout_scale * params["v"]
+        deltas = [np.empty((horizon, n, width)) for _ in range(depth)]
+        # Gradient reaching h[l, t] through W_l from the step after t.
+        from_next_step = [np.zeros((n, width)) for _ in range(depth)]
+        for step in range(horizon):
+            for layer in range(depth - 1, -1, -1):
+                grad_state = from_next_step[layer]
+                if layer == depth - 1:
+                    grad_state = grad_state + np.outer(trace.read_weights[step], readout)
+                else:
+                    u_scale = architecture.scales(layer + 1, trace.n_features)[1]
+                    above = deltas[layer + 1][step]
+                    upper_weight = architecture.step_weight(params[f"U{layer + 2}"], step)
+                    grad_state = grad_state + u_scale * _rows_times(above, upper_weight.T)
+                np.multiply(grad_state, trace.slopes[layer][step], out=deltas[layer][step])
+                if step + 1 < horizon:
+                    w_scale = architecture.scales(layer, trace.n_features)[0]
+                    weight = architecture.step_weight(params[f"W{layer + 1}"], step)
+                    from_next_step[layer] = w_scale * _rows_times(deltas[layer][step], weight.T)
+        return deltas
+
+    def gradients(self, trace: _Trace) -> dict[str, np.ndarray]:
+        """Per-sequence gradients of the stack's parameters, by prefixed name."""
+        architecture = self.architecture
+        deltas = self.backward(trace)
+        gradients = {}
+        for layer in range(architecture.hyperparameters.depth):
+            name = layer + 1
+            w_scale, u_scale, b_scale = architecture.scales(layer, trace.n_features)
+            delta = deltas[layer]
+            factors = {
+                f"W{name}": (w_scale, trace.recurrent_input(layer)),
+                f"U{name}": (u_scale, trace.layer_input(layer)),
+            }
+            for key, (scale, layer_input) in factors.items():
+                if architecture.tied:
+                    gradients[key] = scale * np.einsum("rni,rnj->nij", delta, layer_input)
+                else:
+                    per_step = scale * np.einsum("rni,rnj->nrij", delta, layer_input)
+                    gradients[key] = _pad_steps(per_step, architecture.max_length)
+            if architecture.tied:
+                gradients[f"b{name}"] = b_scale * delta.sum(axis=0)
+            else:
+                gradients[f"b{name}"] = _pad_steps(
+                    b_scale * delta.transpose(1, 0, 2), architecture.max_length
+                )
+        gradients["v"] = architecture.readout_scale * trace.read_state()
+        return {self.prefix + name: value for name, value in gradients.items()}
+
+    def conjugate_kernel(self, rows: _Trace, columns: _Trace) -> np.ndarray:
+        """The read-out features' Gram matrix, ``sigma_v^2 / N`` times the read states' products."""
+        features = rows.read_state()
+        column_features = features if columns is rows else columns.read_state()
+        return self.architecture.readout_scale**2 * (features @ column_features.T)
+
+    def tangent_kernel(self, rows: _Trace, columns: _Trace) -> np.ndarray:
+        """The stack's share of the empirical NTK: its read-out plus every layer's."""
+        architecture = self.architecture
+        row_deltas = self.backward(rows)
+        column_deltas = row_deltas if columns is rows else self.backward(columns)
+        theta = self.conjugate_kernel(rows, columns)
+        for layer in range(architecture.hyperparameters.depth):
+            w_scale, u_scale, b_scale = architecture.scales(layer, rows.n_features)
+            theta += _layer_tangent_kernel(
+                row_deltas[layer],
+                column_deltas[layer],
+                (rows.recurrent_input(layer), rows.layer_input(layer)),
+                (columns.recurrent_input(layer), columns.layer_input(layer)),
+                (w_scale**2, u_scale**2),
+                b_scale**2,
+                architecture.tied,
+            )
+        return theta
+
+
 class RNN:
     r"""A finite-width Elman RNN in the NTK parameterisation (spec section 1).
 
@@ -116,15 +397,32 @@ class RNN:
 
         g_{l,t} = \frac{\sigma_{w,l}}{\sqrt N} W_l h_{l,t-1}
                 + \frac{\sigma_{u,l}}{\sqrt{n_{l-1}}} U_l h_{l-1,t} + \sigma_{b,l} b_l,
-        \qquad h_{l,t} = \phi(g_{l,t}), \qquad h_{0,t} = x_t,
+        \qquad h_{l,t} = \phi(g_{l,t}), \qquad h_{0,t} = x_t.
 
-    with read-out :math:`f(x) = \frac{\sigma_v}{\sqrt N} v^\top h_{L,T}` at the
-    last step. Every trained parameter is standard normal at initialisation.
-    The initial state :math:`h_{l,0} \sim \mathcal N(0, \sigma_{h,l}^2 I)` is drawn
-    once per network, shared by every input and not trained (it is
-    :attr:`initial_state`, not part of :attr:`params`). As ``width`` grows,
-    :meth:`ntk` and :meth:`nngp` converge to :func:`rntk.kernel` with the same
-    hyperparameters, for tied and untied weights alike.
+    Every trained parameter is standard normal at initialisation. The initial
+    state :math:`h_{l,0} \sim \mathcal N(0, \sigma_{h,l}^2 I)` is drawn once per
+    network, shared by every input and not trained (it is
+    :attr:`initial_state`, not part of :attr:`params`). The read-out is one of
+    the heads of :mod:`rntk.heads`:
+
+    ``readout="last"`` (default)
+        :math:`f(x) = \frac{\sigma_v}{\sqrt N} v^\top h_{L,T}`, the last step.
+    ``readout="mean"``
+        :math:`f(x) = \frac{\sigma_v}{\sqrt N} v^\top \frac{1}{|R_T|}
+        \sum_{t \in R_T} h_{L,t}`, the mean of the top states over the read
+        steps :math:`R_T`: every ``pool_stride``-th step counted back from the
+        last one (every step for ``pool_stride=1``). A sequence is read only
+        at its own steps.
+    ``bidirectional=True``
+        A second stack with independent parameters and initial state reads
+        the sequence reversed and the two read-outs add,
+        :math:`f(x) = f_{\rightarrow}(x) + f_{\leftarrow}(\overleftarrow{x})`,
+        each with its own ``v`` scaled by :math:`\sigma_v / \sqrt N`, so the
+        kernels add as well. With ``readout="last"`` the backward stack is
+        read at the sequence's first element.
+
+    As ``width`` grows, :meth:`ntk` and :meth:`nngp` converge to
+    :func:`rntk.kernel` with the same hyperparameters and head.
 
     Parameters
     ----------
@@ -139,12 +437,20 @@ class RNN:
         Scales of the recurrent weights, input weights, biases and initial
         state, one value or one per layer, as in :func:`rntk.kernel`.
     sigma_v : float, default 1
-        Scale of the read-out weights.
+        Scale of the read-out weights (of each stack when bidirectional).
+    readout : {"last", "mean"}, default "last"
+        Read the top layer's last state or the mean of its states.
+    bidirectional : bool, default False
+        Add a backward stack on the reversed sequences.
+    pool_stride : int, default 1
+        The mean head reads every ``pool_stride``-th state counted back from
+        the last one; only 1 is valid for ``readout="last"``.
     tied : bool, default True
         Share ``W_l, U_l, b_l`` across time steps. With ``tied=False`` every
         step has its own weights, indexed from the END of the sequence: the
         weights ``[r]`` act ``r`` steps before the last one, so sequences of
-        different lengths share the weights of their final steps.
+        different lengths share the weights of their final steps (the
+        backward stack's, the final steps of the reversed sequences).
     max_length : int, optional
         The longest sequence the network accepts. Required for untied weights
         (the network holds weights for that many steps); optional for tied ones.
@@ -153,32 +459,50 @@ class RNN:
         input the network sees, and the input weights ``U1`` are drawn then (from
         a stream fixed at construction, so the result does not depend on when).
     seed : int, numpy Generator or SeedSequence, optional
-        Source of the random initialisation.
+        Source of the random initialisation. The forward stack's draws do not
+        depend on the head; a backward stack draws after them from the same
+        stream.
 
     Attributes
     ----------
     params : dict of str to ndarray
-        Every trained parameter by name: ``W1, U1, b1, ..., WL, UL, bL, v``.
-        Tied shapes are ``W_l (N, N)``, ``U_l (N, n_{l-1})``, ``b_l (N,)``,
-        ``v (N,)``; untied ones carry a leading axis ``(max_length, ...)``
-        indexed by steps from the end. Editing the arrays in place (or
-        replacing them with arrays of the same shape) changes the network.
+        Every trained parameter by name: ``W1, U1, b1, ..., WL, UL, bL, v``,
+        followed for a bidirectional network by the backward stack's
+        ``backward.W1, ..., backward.v``. Tied shapes are ``W_l (N, N)``,
+        ``U_l (N, n_{l-1})``, ``b_l (N,)``, ``v (N,)``; untied ones carry a
+        leading axis ``(max_length, ...)`` indexed by steps from the end.
+        Editing the arrays in place (or replacing them with arrays of the same
+        shape) changes the network.
     initial_state : tuple of ndarray (N,)
-        ``h0`` of every layer.
+        ``h0`` of every layer of the (forward) stack.
+    backward_initial_state : tuple of ndarray (N,) or None
+        ``h0`` of every layer of the backward stack, None when unidirectional.
+    head : Head
+        The validated ``readout``, ``pool_stride`` and ``bidirectional``.
 
     Raises
     ------
     TypeError, ValueError
         For malformed arguments; the message names the argument.
+    ValueError
+        For ``readout="mean"`` with ``tied=False``. Untied weights are indexed
+        from the end of the sequence, so the states the mean head averages,
+        at different distances from their sequences' ends, come from
+        independent weights for two sequences: the prefix identity
+        :math:`\Theta_{mean}(x, x') = \frac{1}{|R_T| |R_{T'}|} \sum_{t, t'}
+        \Theta_{last}(x_{1:t}, x'_{1:t'})` fails and the infinite-width limit
+        is not :func:`rntk.kernel`'s mean head. A bidirectional untied network
+        is fine: the backward stack's weights are indexed from the end of the
+        reversed sequence.
 
     Notes
     -----
-    The tied network has about ``(2 L - 1) N^2`` parameters, the untied one
-    ``max_length`` times as many (e.g. 10.7 GB of ``W`` alone for ``N = 2**14``
-    and ``max_length = 5``).
+    The tied network has about ``(2 L - 1) N^2`` parameters per stack, the
+    untied one ``max_length`` times as many (e.g. 10.7 GB of ``W`` alone for
+    ``N = 2**14`` and ``max_length = 5``).
     :meth:`ntk` costs ``O(L n T N^2)`` for the forward and backward passes plus
     ``O(L n^2 T^2 N)`` for the Gram products, in ``O(L n T N)`` memory besides
-    the parameters.
+    the parameters, per stack; the head adds ``O(n T N)``.
 
     References
     ----------
@@ -199,6 +523,16 @@ class RNN:
     >>> limit = rntk.kernel(X)
     >>> bool(np.linalg.norm(net.ntk(X) - limit) < 0.1 * np.linalg.norm(limit))
     True
+
+    A bidirectional network's limit is the sum of the kernels of the sequences
+    and of the reversed sequences:
+
+    >>> bi = RNN(2048, bidirectional=True, seed=0)
+    >>> limit = rntk.kernel(X) + rntk.kernel([x[::-1] for x in X])
+    >>> bool(np.linalg.norm(bi.ntk(X) - limit) < 0.1 * np.linalg.norm(limit))
+    True
+    >>> list(bi.params)
+    ['W1', 'U1', 'b1', 'v', 'backward.W1', 'backward.U1', 'backward.b1', 'backward.v']
     """
 
     def __init__(
@@ -212,6 +546,9 @@ class RNN:
         sigma_b=DEFAULTS["sigma_b"],
         sigma_h=DEFAULTS["sigma_h"],
         sigma_v: float = DEFAULTS["sigma_v"],
+        readout: str = "last",
+        bidirectional: bool = False,
+        pool_stride: int = 1,
         tied: bool = True,
         max_length: int | None = None,
         n_features: int | None = None,
@@ -223,9 +560,17 @@ class RNN:
         )
         self.activation = get_activation(activation)
         _check_finite_activation(self.activation)
+        self.head = Head.from_arguments(readout, bidirectional, pool_stride)
         if not isinstance(tied, (bool, np.bool_)):
             raise TypeError(f"tied must be True or False, got {tied!r}")
         self.tied = bool(tied)
+        if not self.tied and not self.head.reads_last_step_only:
+            raise ValueError(
+                f"readout={self.head.readout!r} needs tied weights (tied=True): untied weights "
+                "are indexed from the end of the sequence, so states at different distances "
+                "from their sequences' ends come from independent weights and the network's "
+                "infinite-width limit is not the mean head's kernel"
+            )
         self.max_length = _check_positive_integer(max_length, "max_length", allow_none=True)
         if not self.tied and self.max_length is None:
             raise ValueError(
@@ -234,42 +579,45 @@ class RNN:
             )
         self.n_features = _check_positive_integer(n_features, "n_features", allow_none=True)
 
-        rng = _as_generator(seed)
-        hyper, n = self.hyperparameters, self.width
-        self.initial_state = tuple(
-            hyper.sigma_h[layer] * rng.standard_normal(n) for layer in range(hyper.depth)
+        self._architecture = _Architecture(
+            self.width, self.hyperparameters, self.activation, self.tied, self.max_length
         )
-        steps = () if self.tied else (self.max_length,)
-        self._params: dict[str, np.ndarray] = {}
-        for layer in range(1, hyper.depth + 1):
-            self._params[f"W{layer}"] = rng.standard_normal((*steps, n, n))
-            if layer > 1:
-                self._params[f"U{layer}"] = rng.standard_normal((*steps, n, n))
-            self._params[f"b{layer}"] = rng.standard_normal((*steps, n))
-        self._params["v"] = rng.standard_normal(n)
-        # The input weights wait for the input size; their stream is fixed now.
-        self._input_weight_seed = int(rng.integers(2**63))
+        rng = _as_generator(seed)
+        stacks, self._params = [], {}
+        for reverses in self.head.directions:
+            stack, params = _Stack.draw(self._architecture, reverses, rng)
+            stacks.append(stack)
+            self._params.update(params)
+        self._stacks = tuple(stacks)
         if self.n_features is not None:
             self._draw_input_weights(self.n_features)
 
     def __repr__(self) -> str:
         untied = "" if self.tied else f", tied=False, max_length={self.max_length}"
+        head = "" if self.head == Head() else f", {self.head.describe()}"
         return (
             f"RNN(width={self.width}, activation={self.activation.name!r}, "
-            f"{self.hyperparameters.describe()}{untied})"
+            f"{self.hyperparameters.describe()}{head}{untied})"
         )
 
     # ------------------------------------------------------------------ parameters
 
+    @property
+    def initial_state(self) -> tuple[np.ndarray, ...]:
+        """``h0`` of every layer of the (forward) stack."""
+        return self._stacks[0].initial_state
+
+    @property
+    def backward_initial_state(self) -> tuple[np.ndarray, ...] | None:
+        """``h0`` of every layer of the backward stack; None when unidirectional."""
+        return self._stacks[1].initial_state if self.head.bidirectional else None
+
     def _draw_input_weights(self, n_features: int) -> None:
-        steps = () if self.tied else (self.max_length,)
-        rng = np.random.default_rng(self._input_weight_seed)
-        weights = rng.standard_normal((*steps, self.width, n_features))
-        # Keep the documented order W1, U1, b1, W2, ...
-        params = {"W1": self._params.pop("W1"), "U1": weights}
-        params.update(self._params)
-        self._params = params
         self.n_features = n_features
+        for stack in self._stacks:
+            self._params[stack.prefix + "U1"] = stack.input_weights(n_features)
+        # Keep the documented order W1, U1, b1, W2, ...
+        self._params = {name: self._params[name] for name in self._expected_shapes()}
 
     @property
     def params(self) -> dict[str, np.ndarray]:
@@ -287,15 +635,10 @@ class RNN:
         return sum(p.size for p in self.params.values())
 
     def _expected_shapes(self) -> dict[str, tuple[int, ...]]:
-        n, steps = self.width, () if self.tied else (self.max_length,)
-        shapes = {}
-        for layer in range(1, self.hyperparameters.depth + 1):
-            below = self.n_features if layer == 1 else n
-            shapes[f"W{layer}"] = (*steps, n, n)
-            shapes[f"U{layer}"] = (*steps, n, below)
-            shapes[f"b{layer}"] = (*steps, n)
-        shapes["v"] = (n,)
-        return shapes
+        shapes = self._architecture.parameter_shapes(self.n_features)
+        return {
+            stack.prefix + name: shape for stack in self._stacks for name, shape in shapes.items()
+        }
 
     def _checked_params(self) -> dict[str, np.ndarray]:
         """The parameters, after checking that edits kept every name and shape."""
@@ -308,20 +651,6 @@ class RNN:
                     f"params[{name!r}] must have shape {shape}, got {np.shape(params[name])}"
                 )
         return params
-
-    def _scales(self, layer: int) -> tuple[float, float, float]:
-        """Forward multipliers of ``W``, ``U`` and ``b`` in layer ``layer`` (0-based)."""
-        hyper = self.hyperparameters
-        fan_in = self.n_features if layer == 0 else self.width
-        return (
-            hyper.sigma_w[layer] / math.sqrt(self.width),
-            hyper.sigma_u[layer] / math.sqrt(fan_in),
-            hyper.sigma_b[layer],
-        )
-
-    @property
-    def _readout_scale(self) -> float:
-        return self.hyperparameters.sigma_v / math.sqrt(self.width)
 
     # ------------------------------------------------------------------ inputs
 
@@ -342,76 +671,12 @@ class RNN:
             )
         return batch
 
-    def _step_weight(self, weight: np.ndarray, step: int) -> np.ndarray:
-        return weight if self.tied else weight[step]
-
-    # ------------------------------------------------------------------ passes
-
-    def _forward(self, batch: SequenceBatch) -> _Trace:
+    def _forward(self, X, name: str) -> list[_Trace]:
+        """Validate ``X`` and run every stack over it: one trace per stack."""
+        batch = self._batch(X, name)
         params = self._checked_params()
-        hyper, width = self.hyperparameters, self.width
-        horizon, n = batch.max_length, batch.n_sequences
-        states, slopes = [], []
-        for layer in range(hyper.depth):
-            layer_states = np.empty((horizon + 1, n, width))
-            layer_states[horizon] = self.initial_state[layer]
-            states.append(layer_states)
-            slopes.append(np.empty((horizon, n, width)))
-
-        for step in range(horizon - 1, -1, -1):
-            started = (batch.lengths > step)[:, None]
-            below = batch.steps_from_end[step]
-            for layer in range(hyper.depth):
-                w_scale, u_scale, b_scale = self._scales(layer)
-                name = layer + 1
-                previous = states[layer][step + 1]
-                preactivation = _rows_times(previous, self._step_weight(params[f"W{name}"], step))
-                preactivation *= w_scale
-                preactivation += u_scale * _rows_times(
-                    below, self._step_weight(params[f"U{name}"], step)
-                )
-                preactivation += b_scale * self._step_weight(params[f"b{name}"], step)
-                # A sequence that has not started stays at h0 and passes no gradient.
-                states[layer][step] = np.where(started, self.activation(preactivation), previous)
-                np.multiply(
-                    self.activation.derivative(preactivation), started, out=slopes[layer][step]
-                )
-                below = states[layer][step]
-        if not np.isfinite(states[-1][0]).all():
-            raise FloatingPointError(
-                f"the hidden states overflowed float64 with {hyper.describe()} on sequences "
-                f"of up to {horizon} steps: the state grows geometrically when sigma_w is "
-                "too large (ReLU: like (sigma_w**2 / 2)**T); use a smaller sigma_w, shorter "
-                "sequences or inputs of smaller scale"
-            )
-        return _Trace(batch.lengths, batch.steps_from_end, states, slopes)
-
-    def _outputs(self, trace: _Trace) -> np.ndarray:
-        return self._readout_scale * (trace.last_state() @ self.params["v"])
-
-    def _backward(self, trace: _Trace) -> list[np.ndarray]:
-        """``delta[l][r] = df/dg`` of layer ``l + 1`` at step ``r``, (R, n, N) per layer."""
-        params = self.params
-        depth, horizon = self.hyperparameters.depth, trace.horizon
-        n = trace.lengths.shape[0]
-        deltas = [np.empty((horizon, n, self.width)) for _ in range(depth)]
-        # Gradient reaching h[l, t] through W_l from the step after t.
-        from_next_step = [np.zeros((n, self.width)) for _ in range(depth)]
-        from_next_step[-1] = np.broadcast_to(self._readout_scale * params["v"], (n, self.width))
-        for step in range(horizon):
-            for layer in range(depth - 1, -1, -1):
-                grad_state = from_next_step[layer]
-                if layer < depth - 1:
-                    u_scale = self._scales(layer + 1)[1]
-                    above = deltas[layer + 1][step]
-                    upper_weight = self._step_weight(params[f"U{layer + 2}"], step)
-                    grad_state = grad_state + u_scale * _rows_times(above, upper_weight.T)
-                np.multiply(grad_state, trace.slopes[layer][step], out=deltas[layer][step])
-                if step + 1 < horizon:
-                    w_scale = self._scales(layer)[0]
-                    weight = self._step_weight(params[f"W{layer + 1}"], step)
-                    from_next_step[layer] = w_scale * _rows_times(deltas[layer][step], weight.T)
-        return deltas
+        read_weights = _read_weights(self.head, batch)
+        return [stack.forward(batch, params, read_weights) for stack in self._stacks]
 
     # ------------------------------------------------------------------ public
 
@@ -426,6 +691,7 @@ class RNN:
         Returns
         -------
         ndarray of shape (n,)
+            The head's read-out; the sum of both stacks' when bidirectional.
 
         Raises
         ------
@@ -437,7 +703,8 @@ class RNN:
             for the length). :meth:`grad`, :meth:`ntk` and :meth:`nngp` raise
             the same errors.
         """
-        return self._outputs(self._forward(self._batch(X, "X")))
+        traces = self._forward(X, "X")
+        return sum(stack.outputs(trace) for stack, trace in zip(self._stacks, traces, strict=True))
 
     def grad(self, X) -> dict[str, np.ndarray]:
         """Per-sequence gradients of the output with respect to every parameter.
@@ -453,40 +720,21 @@ class RNN:
         -------
         dict of str to ndarray
             ``grad[name][i]`` is ``d f(x_i) / d params[name]``, shape
-            ``(n, *params[name].shape)``. Untied weights of steps a sequence
-            does not reach have zero gradient.
+            ``(n, *params[name].shape)``, in the order of :attr:`params`.
+            Untied weights of steps a sequence does not reach have zero
+            gradient. The gradient of ``v`` is the head's read-out features.
         """
-        trace = self._forward(self._batch(X, "X"))
-        deltas = self._backward(trace)
         gradients = {}
-        for layer in range(self.hyperparameters.depth):
-            name = layer + 1
-            w_scale, u_scale, b_scale = self._scales(layer)
-            delta = deltas[layer]
-            factors = {
-                f"W{name}": (w_scale, trace.recurrent_input(layer)),
-                f"U{name}": (u_scale, trace.layer_input(layer)),
-            }
-            for key, (scale, layer_input) in factors.items():
-                if self.tied:
-                    gradients[key] = scale * np.einsum("rni,rnj->nij", delta, layer_input)
-                else:
-                    per_step = scale * np.einsum("rni,rnj->nrij", delta, layer_input)
-                    gradients[key] = _pad_steps(per_step, self.max_length)
-            if self.tied:
-                gradients[f"b{name}"] = b_scale * delta.sum(axis=0)
-            else:
-                gradients[f"b{name}"] = _pad_steps(
-                    b_scale * delta.transpose(1, 0, 2), self.max_length
-                )
-        gradients["v"] = self._readout_scale * trace.last_state()
+        for stack, trace in zip(self._stacks, self._forward(X, "X"), strict=True):
+            gradients.update(stack.gradients(trace))
         return {name: gradients[name] for name in self.params}
 
     def nngp(self, X, X2=None) -> np.ndarray:
-        r"""The empirical conjugate kernel :math:`\frac{\sigma_v^2}{N} h_{L,T} \cdot h'_{L,T'}`.
+        r"""The empirical conjugate kernel :math:`\frac{\sigma_v^2}{N} h \cdot h'` of the read-out.
 
-        The read-out features' Gram matrix, scaled so that it converges to
-        ``rntk.kernel(..., get="nngp")`` as the width grows.
+        ``h`` is what the head reads (the last top state, or the mean of the
+        read ones), summed over both stacks when bidirectional, scaled so that
+        it converges to ``rntk.kernel(..., get="nngp")`` as the width grows.
 
         Parameters
         ----------
@@ -496,17 +744,21 @@ class RNN:
         -------
         ndarray of shape (n1, n2)
         """
-        rows = self._forward(self._batch(X, "X"))
-        columns = rows if X2 is None else self._forward(self._batch(X2, "X2"))
-        return self._readout_scale**2 * (rows.last_state() @ columns.last_state().T)
+        rows = self._forward(X, "X")
+        columns = rows if X2 is None else self._forward(X2, "X2")
+        return sum(
+            stack.conjugate_kernel(row, column)
+            for stack, row, column in zip(self._stacks, rows, columns, strict=True)
+        )
 
     def ntk(self, X, X2=None) -> np.ndarray:
         r"""The exact empirical tangent kernel of the network.
 
         :math:`\Theta(x, x') = \langle \nabla_\theta f(x), \nabla_\theta f(x') \rangle`
-        summed over every trained parameter, computed from one forward and one
-        backward pass per batch in the factorised form of spec section 8,
-        without forming the Jacobian.
+        summed over every trained parameter (of both stacks when
+        bidirectional), computed from one forward and one backward pass per
+        batch and stack in the factorised form of spec section 8, without
+        forming the Jacobian.
 
         Parameters
         ----------
@@ -517,26 +769,12 @@ class RNN:
         -------
         ndarray of shape (n1, n2)
         """
-        rows = self._forward(self._batch(X, "X"))
-        row_deltas = self._backward(rows)
-        if X2 is None:
-            columns, column_deltas = rows, row_deltas
-        else:
-            columns = self._forward(self._batch(X2, "X2"))
-            column_deltas = self._backward(columns)
-
-        theta = self._readout_scale**2 * (rows.last_state() @ columns.last_state().T)
-        for layer in range(self.hyperparameters.depth):
-            w_scale, u_scale, b_scale = self._scales(layer)
-            theta += _layer_tangent_kernel(
-                row_deltas[layer],
-                column_deltas[layer],
-                (rows.recurrent_input(layer), rows.layer_input(layer)),
-                (columns.recurrent_input(layer), columns.layer_input(layer)),
-                (w_scale**2, u_scale**2),
-                b_scale**2,
-                self.tied,
-            )
+        rows = self._forward(X, "X")
+        columns = rows if X2 is None else self._forward(X2, "X2")
+        theta = sum(
+            stack.tangent_kernel(row, column)
+            for stack, row, column in zip(self._stacks, rows, columns, strict=True)
+        )
         if X2 is None:
             theta = 0.5 * (theta + theta.T)
         return theta

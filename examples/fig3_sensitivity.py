@@ -3,7 +3,7 @@
 For random Gaussian pairs ``(x, x2)`` of univariate sequences of length T, the
 per-step sensitivity ``S_t = |d Theta(x, x2) / d x_t|`` (exact, through the
 recursion: :func:`rntk.sensitivity.sensitivity`) is averaged over the pairs, for
-ReLU (top row) and erf (bottom row). Each panel varies one of
+ReLU (first row) and erf (second row). Each panel varies one of
 ``(sigma_w, sigma_u, sigma_b, sigma_h)`` around a base setting; the curves are
 divided by their maximum and drawn on a log scale.
 
@@ -23,8 +23,33 @@ by its largest third. Claim 1 holds if, in the ``sigma_w`` sweep, the curve at
 other ReLU panels (all at ``sigma_w = sqrt(2)``) that are not even. Claim 2
 holds if the erf row has both early and late curves.
 
-    python examples/fig3_sensitivity.py            # about 35 s
-    python examples/fig3_sensitivity.py --quick    # about 3 s
+Third row: the read-out head. The curves above read the top layer's state at
+the last step (``readout="last"``, the paper's model). The mean head
+(``readout="mean"``) reads the mean of the top layer's states over time, and
+its kernel is the average of the last-step kernel over all pairs of prefixes
+``(x[:t], x2[:t2])`` (:mod:`rntk.heads`). For ReLU at ``sigma_w = 1`` (with the
+other parameters of the ReLU base, this is the library default), ``sqrt(2)``
+and 1.5, and for erf at ``sigma_w = 0.5``, 1 and 1.5 (erf base otherwise), the
+panels overlay the profile of the last-step head (dashed) and of the mean head
+(solid) on the first ``HEAD_PAIRS`` pairs (the mean head costs ``O(T^2)`` per
+pair); the legend gives, per ``sigma_w``, the ``spread`` of both heads (the
+statistic above), and the axis is cut at ``1e-4``. What to look for: the gradient in ``x_t`` of
+the mean head is the sum of those of the prefix kernels that contain step
+``t``. Every step is the last step of some prefix, so where the last-step head
+forgets the past (late curves: ReLU below ``sqrt(2)``, erf at small
+``sigma_w``), the mean head weighs the steps nearly evenly. But an early step
+is in more prefixes than a late one, so the mean head also tilts the profile
+towards the early steps: an even profile (ReLU at ``sqrt(2)``) becomes early,
+and an early one becomes more so. Measured (T = 50, 50 pairs), spread of the
+thirds, last step -> mean: ReLU at ``sigma_w = 1``: 4.7e9 (late) -> 1.14
+(even), at ``sqrt(2)``: 1.05 (even) -> 18.7 (early), at 1.5: 12.1 -> 49
+(early); erf at 0.5: 4.4e15 (late) -> 1.05 (even), at 1: 1.71 (even) -> 4.3
+(early), at 1.5: 1.3e3 -> 3.6e3 (early). So the mean head evens out the
+profiles that the last-step head concentrates on the late steps, not the
+others; results.json lists them under ``heads``.
+
+    python examples/fig3_sensitivity.py            # about 60 s
+    python examples/fig3_sensitivity.py --quick    # about 5 s
 
 Writes ``fig3_sensitivity.png`` and ``results.json`` to ``--out`` (default
 ``results/fig3_sensitivity/``).
@@ -67,6 +92,13 @@ GRID = {
 #: A profile is even if its thirds differ by at most this factor.
 EVEN_SPREAD = 2.0
 
+#: The ``sigma_w`` of the head comparison (bottom row), on each activation's base.
+HEAD_SWEEP = {"relu": [1.0, SQRT2, 1.5], "erf": [0.5, 1.0, 1.5]}
+
+#: Pairs for the head comparison: the mean head costs O(T^2) per pair, against
+#: O(T) for the last step, and its thirds are stable to a few percent at 30 pairs.
+HEAD_PAIRS = 50
+
 
 def profile_statistics(profile: np.ndarray) -> dict:
     """The summary numbers of one averaged sensitivity profile."""
@@ -83,6 +115,14 @@ def profile_statistics(profile: np.ndarray) -> dict:
     }
 
 
+def average_sensitivity(pairs, activation: str, params: dict, readout: str = "last") -> np.ndarray:
+    """The per-step sensitivity averaged over the pairs."""
+    return np.mean(
+        [sensitivity(x, x2, activation=activation, readout=readout, **params) for x, x2 in pairs],
+        axis=0,
+    )
+
+
 def run_grid(pairs) -> list[dict]:
     """Average the sensitivity over the pairs for every curve of the grid."""
     curves = []
@@ -95,9 +135,7 @@ def run_grid(pairs) -> list[dict]:
     progress = Progress(len(settings), "fig3 curves")
     for activation, name, value in settings:
         params = {**GRID[activation]["base"], name: value}
-        profile = np.mean(
-            [sensitivity(x, x2, activation=activation, **params) for x, x2 in pairs], axis=0
-        )
+        profile = average_sensitivity(pairs, activation, params)
         progress.advance(note=f"{activation} {name}={value:.3g}")
         curves.append(
             {
@@ -111,6 +149,47 @@ def run_grid(pairs) -> list[dict]:
         )
     progress.close()
     return curves
+
+
+def run_heads(pairs) -> list[dict]:
+    """The last-step and the mean head on the same pairs, for each ``HEAD_SWEEP`` setting."""
+    settings = [(a, value) for a, values in HEAD_SWEEP.items() for value in values]
+    curves = []
+    progress = Progress(len(settings), "fig3 heads")
+    for activation, value in settings:
+        params = {**GRID[activation]["base"], "sigma_w": value}
+        for readout in ("last", "mean"):
+            profile = average_sensitivity(pairs, activation, params, readout)
+            curves.append(
+                {
+                    "activation": activation,
+                    "readout": readout,
+                    "value": value,
+                    "parameters": params,
+                    "profile": profile.tolist(),
+                    **profile_statistics(profile),
+                }
+            )
+        progress.advance(note=f"{activation} sigma_w={value:.3g}")
+    progress.close()
+    return curves
+
+
+def head_comparison(curves: list[dict]) -> list[dict]:
+    """Spread and shape of the last-step and the mean head, setting by setting."""
+    rows = []
+    for last, mean in zip(curves[::2], curves[1::2], strict=True):
+        rows.append(
+            {
+                "activation": last["activation"],
+                "sigma_w": last["value"],
+                "last_spread": last["spread"],
+                "mean_spread": mean["spread"],
+                "last_shape": last["shape"],
+                "mean_shape": mean["shape"],
+            }
+        )
+    return rows
 
 
 def verdicts(curves: list[dict]) -> dict:
@@ -134,20 +213,56 @@ def verdicts(curves: list[dict]) -> dict:
     }
 
 
-def plot(curves: list[dict], path: Path) -> None:
+LABELS = {
+    "sigma_w": r"$\sigma_w$",
+    "sigma_u": r"$\sigma_u$",
+    "sigma_b": r"$\sigma_b$",
+    "sigma_h": r"$\sigma_h$",
+}
+
+#: The bottom row cuts its axis here: the late last-step curves fall many decades
+#: below (their spread is in the legend), and the mean head's curves need the room.
+HEAD_FLOOR = 1e-4
+
+
+def plot_heads(axis, curves: list[dict]) -> None:
+    """Overlay the last-step (dashed) and mean (solid) profiles, one colour per sigma_w.
+
+    ``curves`` alternate last-step and mean head per setting, as from :func:`run_heads`.
+    """
+    for index, (last, mean) in enumerate(zip(curves[::2], curves[1::2], strict=True)):
+        colour = f"C{index}"
+        for curve, style in ((last, "--"), (mean, "-")):
+            profile = np.asarray(curve["profile"])
+            steps = np.arange(1, len(profile) + 1)
+            axis.semilogy(steps, profile / profile.max(), color=colour, linestyle=style)
+        # One legend entry per colour, with both spreads side by side.
+        axis.plot(
+            [],
+            [],
+            color=colour,
+            label=f"{last['value']:.3g}: {last['spread']:.3g} $\\to$ {mean['spread']:.3g}",
+        )
+    axis.set_ylim(HEAD_FLOOR, 1.5)
+    axis.legend(
+        title=f"{LABELS['sigma_w']}: spread, last $\\to$ mean",
+        fontsize=8,
+        title_fontsize=8,
+        loc="lower left",
+    )
+
+
+def plot(curves: list[dict], head_curves: list[dict], path: Path) -> None:
     plt = pyplot()
     sweeps = list(GRID["relu"]["sweeps"])
-    figure, axes = plt.subplots(2, len(sweeps), figsize=(4 * len(sweeps), 6.5), sharex=True)
-    labels = {
-        "sigma_w": r"$\sigma_w$",
-        "sigma_u": r"$\sigma_u$",
-        "sigma_b": r"$\sigma_b$",
-        "sigma_h": r"$\sigma_h$",
-    }
+    figure = plt.figure(figsize=(4 * len(sweeps), 10.5))
+    grid = figure.add_gridspec(3, len(sweeps), height_ratios=[1, 1, 1.2])
+    first = None
     for row, activation in enumerate(GRID):
         base = GRID[activation]["base"]
         for column, name in enumerate(sweeps):
-            axis = axes[row, column]
+            axis = figure.add_subplot(grid[row, column], sharex=first)
+            first = first or axis
             for curve in curves:
                 if curve["activation"] != activation or curve["varied"] != name:
                     continue
@@ -156,13 +271,27 @@ def plot(curves: list[dict], path: Path) -> None:
                 axis.semilogy(steps, profile / profile.max(), label=f"{curve['value']:.3g}")
             # At least one decade, so that a flat profile looks flat.
             axis.set_ylim(min(axis.get_ylim()[0], 0.1), 1.5)
-            fixed = ", ".join(f"{labels[k]}={v:.3g}" for k, v in base.items() if k != name)
+            fixed = ", ".join(f"{LABELS[k]}={v:.3g}" for k, v in base.items() if k != name)
             axis.set_title(f"{activation}: {fixed}", fontsize=9)
-            axis.legend(title=labels[name], fontsize=8, title_fontsize=9)
+            axis.legend(title=LABELS[name], fontsize=8, title_fontsize=9)
             if column == 0:
                 axis.set_ylabel(r"$S_t / \max_t S_t$")
             if row == 1:
                 axis.set_xlabel("time step t")
+    half = len(sweeps) // 2
+    for index, activation in enumerate(HEAD_SWEEP):
+        axis = figure.add_subplot(grid[2, index * half : (index + 1) * half], sharex=first)
+        plot_heads(axis, [c for c in head_curves if c["activation"] == activation])
+        fixed = ", ".join(
+            f"{LABELS[k]}={v:.3g}" for k, v in GRID[activation]["base"].items() if k != "sigma_w"
+        )
+        axis.set_title(
+            f"{activation}, read-out heads: last step (dashed) vs mean over time (solid); {fixed}",
+            fontsize=9,
+        )
+        axis.set_xlabel("time step t")
+        if index == 0:
+            axis.set_ylabel(r"$S_t / \max_t S_t$")
     figure.suptitle(
         r"Per-step sensitivity $\|\partial\Theta(x, x')/\partial x_t\|$, "
         "averaged over Gaussian pairs"
@@ -185,6 +314,12 @@ def main() -> None:
     seconds = time.perf_counter() - start
     claims = verdicts(curves)
 
+    head_pairs = pairs[:HEAD_PAIRS]
+    start = time.perf_counter()
+    head_curves = run_heads(head_pairs)
+    head_seconds = time.perf_counter() - start
+    comparison = head_comparison(head_curves)
+
     results = {
         "length": length,
         "n_pairs": n_pairs,
@@ -194,9 +329,15 @@ def main() -> None:
         "seconds": seconds,
         "claims": claims,
         "curves": curves,
+        "heads": {
+            "n_pairs": len(head_pairs),
+            "seconds": head_seconds,
+            "comparison": comparison,
+            "curves": head_curves,
+        },
     }
     write_results(args.out, results)
-    plot(curves, args.out / "fig3_sensitivity.png")
+    plot(curves, head_curves, args.out / "fig3_sensitivity.png")
 
     print(
         f"Per-step sensitivity, T = {length}, mean over {n_pairs} Gaussian pairs ({seconds:.1f} s)"
@@ -224,6 +365,16 @@ def main() -> None:
         f"{'shown' if claims['erf_early_and_late'] else 'NOT shown'}; erf shapes: "
         f"{', '.join(claims['erf_shapes'])}"
     )
+    print(
+        f"Read-out heads, the first {len(head_pairs)} pairs ({head_seconds:.1f} s): spread of "
+        "the thirds (shape), last step -> mean over time"
+    )
+    for row in comparison:
+        print(
+            f"{row['activation']:<6} sigma_w={row['sigma_w']:<5.3g} "
+            f"{row['last_spread']:>9.3g} ({row['last_shape']}) -> "
+            f"{row['mean_spread']:.3g} ({row['mean_shape']})"
+        )
     print(f"wrote {args.out / 'results.json'} and {args.out / 'fig3_sensitivity.png'}")
 
 

@@ -1,11 +1,18 @@
-"""Block scheduling: executors, Dask, writing into ``out`` (memmap), progress, float32."""
+"""Block scheduling: executors, Dask (and its workers dying), writing into ``out``
+(memmap), normalisation, progress, float32."""
 
 from __future__ import annotations
 
+import functools
 import io
+import logging
+import os
+import signal
+import time
 import tracemalloc
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
+import dask
 import numpy as np
 import pytest
 
@@ -45,21 +52,108 @@ def test_any_executor_gives_the_single_threaded_result_bit_for_bit(make_executor
     assert np.array_equal(result.nngp, reference.nngp)
 
 
-def test_dask_cluster_gives_the_single_threaded_result_bit_for_bit():
-    distributed = pytest.importorskip("dask.distributed")
+def local_cluster(distributed, allowed_failures: int = 3):
+    """Two single-threaded worker processes (restarted by their nannies if killed);
+    a block whose workers died more than ``allowed_failures`` times fails the call."""
+    with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
+        return distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
+
+
+class KillingExecutor(Executor):
+    """Pass submissions on to a Dask client's executor; right after the
+    ``kill_at``-th, SIGKILL a worker process that is running or queueing blocks."""
+
+    def __init__(self, client, kill_at: int):
+        self.client, self.kill_at = client, kill_at
+        self.executor = client.get_executor()
+        self.pids = client.run(os.getpid)
+        self.submitted, self.killed = 0, None
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = self.executor.submit(fn, *args, **kwargs)
+        self.submitted += 1
+        if self.submitted == self.kill_at:
+            deadline = time.monotonic() + 30
+            while not (busy := {a: k for a, k in self.client.processing().items() if k}):
+                assert time.monotonic() < deadline, "no worker is running a block"
+            address, blocks = max(busy.items(), key=lambda item: len(item[1]))
+            self.killed = (self.pids[address], len(blocks))
+            os.kill(self.pids[address], signal.SIGKILL)
+        return future
+
+
+#: The mean head makes a block take milliseconds: long enough to be caught running.
+DASK_PARAMS = dict(PARAMS, readout="mean", normalize=True, block_size=(8, 16))
+
+
+@functools.cache
+def dask_case():
+    """The sequences of the Dask tests, their number of blocks and their Gram matrices."""
     X = ragged(90, 3)
-    reference = rntk.kernel(X, n_jobs=1, block_size=(16, 32), **PARAMS)
+    n_blocks = len(plan_blocks(90, 90, True, DASK_PARAMS["block_size"]))
+    return X, n_blocks, rntk.kernel(X, n_jobs=1, **DASK_PARAMS)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_dask_gives_the_single_threaded_result_bit_for_bit_even_if_a_worker_dies():
+    """Dask gives a dead worker's blocks to another worker: nothing changes."""
+    distributed = pytest.importorskip("dask.distributed")
+    X, n_blocks, reference = dask_case()
+    with local_cluster(distributed) as cluster, distributed.Client(cluster) as client:
+        undisturbed = rntk.kernel(X, executor=client.get_executor(), n_jobs=2, **DASK_PARAMS)
+        executor = KillingExecutor(client, kill_at=n_blocks // 3)
+        disturbed = rntk.kernel(X, executor=executor, n_jobs=2, **DASK_PARAMS)
+        assert executor.killed[0] not in client.run(os.getpid).values()
+    for result in (undisturbed, disturbed):
+        assert np.array_equal(result.ntk, reference.ntk)
+        assert np.array_equal(result.nngp, reference.nngp)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_block_dask_cannot_finish_fails_the_call_and_the_file_resumes(tmp_path):
+    """With no retries allowed, a killed worker is an error (Dask's KilledWorker),
+    never a matrix with holes: the file is not complete, and the same call again
+    finishes it, bit for bit."""
+    distributed = pytest.importorskip("dask.distributed")
+    X, n_blocks, reference = dask_case()
+    out = (tmp_path / "nngp.npy", tmp_path / "ntk.npy")
     with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
+        local_cluster(distributed, allowed_failures=0) as cluster,
         distributed.Client(cluster) as client,
     ):
-        result = rntk.kernel(
-            X, executor=client.get_executor(), n_jobs=2, block_size=(16, 32), **PARAMS
-        )
+        executor = KillingExecutor(client, kill_at=n_blocks // 3)
+        with pytest.raises(distributed.KilledWorker):
+            rntk.kernel(X, executor=executor, n_jobs=2, out=out, **DASK_PARAMS)
+        assert not (tmp_path / "ntk.npy.journal").read_bytes().endswith(b" complete\n")
+        # The client remembers the failed blocks by their (pure) keys: new keys retry them.
+        retrying = client.get_executor(pure=False)
+        result = rntk.kernel(X, executor=retrying, n_jobs=2, out=out, **DASK_PARAMS)
     assert np.array_equal(result.ntk, reference.ntk)
     assert np.array_equal(result.nngp, reference.nngp)
+
+
+def test_normalisation_is_one_product_per_entry():
+    """``K_ij * (a_i a_j)`` with ``a = 1 / sqrt(diag)``, bit for bit: what dividing the
+    finished matrix in place gave, now applied as each block is written."""
+    X, X2 = ragged(40, 9), ragged(17, 10)
+    X[5] = X[11]
+    for Y in (None, X2):
+        for dtype in (np.float64, np.float32):
+            params = dict(PARAMS, dtype=dtype, block_size=(8, 8))
+            raw, normalized = (
+                rntk.kernel(X, Y, normalize=flag, **params) for flag in (False, True)
+            )
+            diagonals = rntk.RNTK(**params).diag(X), rntk.RNTK(**params).diag(X if Y is None else Y)
+            for name in ("nngp", "ntk"):
+                row_scale, column_scale = (1 / np.sqrt(getattr(d, name)) for d in diagonals)
+                scaled = getattr(raw, name) * np.multiply.outer(row_scale, column_scale)
+                assert np.array_equal(getattr(normalized, name), scaled.astype(dtype))
 
 
 def test_out_memmap_is_filled_with_bounded_memory(tmp_path):

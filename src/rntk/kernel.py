@@ -7,6 +7,7 @@ from concurrent.futures import Executor
 import numpy as np
 
 from .activations import DualActivation, get_activation
+from .checkpoint import computation_fingerprint, gram_file_paths, open_gram_files
 from .heads import Head
 from .hyperparameters import DEFAULTS, Hyperparameters
 from .options import KernelPair, check_flag, check_positive_integer, kernel_result, parse_get
@@ -150,7 +151,12 @@ class RNTK:
         Run the blocks there instead of on a private thread pool, e.g.
         ``dask.distributed.Client(...).get_executor()`` for a Dask cluster. The
         result is identical (bit for bit) whichever runs the blocks: every block
-        does the same arithmetic and is written by the calling thread.
+        does the same arithmetic and is written by the calling thread. If a Dask
+        worker dies, Dask runs its blocks on another and the result is the same;
+        a block that cannot be run (``distributed.KilledWorker``) fails the call,
+        which then returns nothing (with a file ``out``, the blocks written are
+        kept for a rerun). The client remembers failed blocks by their keys: to
+        retry on the same client, use ``client.get_executor(pure=False)``.
     progress : bool, default False
         Show a progress bar (blocks done, time elapsed and left) on stderr.
     dtype : numpy.float64 or numpy.float32, default float64
@@ -258,33 +264,80 @@ class RNTK:
         ----------
         X, X2 : array (n, T), array (n, T, m), NaN-padded array or list of (T_i,) or (T_i, m)
             Sequences, aligned at their last step.
-        out : ndarray, or a pair (nngp, ntk) of them, optional
-            Write the result here, block by block, and return it: for example a
-            ``numpy.memmap`` for a Gram matrix larger than memory. Shape
-            ``(n1, n2)`` and the kernel's ``dtype``; with both kernels requested,
-            a pair of such arrays in the order of ``get``.
+        out : ndarray, str or path-like, or a pair of them, optional
+            Where to write the result, block by block. With both kernels
+            requested, a pair in the order of ``get``.
+
+            * An array, returned filled: for example a ``numpy.memmap`` for a
+              Gram matrix larger than memory. Shape ``(n1, n2)`` and the
+              kernel's ``dtype``. If the call raises, it holds only some blocks.
+            * A file path such as ``"gram.npy"``: a resumable computation into
+              that ``.npy`` file. Beside it, ``gram.npy.journal`` records what
+              the file holds and each block once its values are on disk. If the
+              process dies (even by SIGKILL, at any moment), the same call again
+              computes only the missing blocks, and the file ends up bit for bit
+              what an uninterrupted run writes; once the file is complete, the
+              same call returns it at once. ``n_jobs``, ``executor`` and
+              ``progress`` may change between runs; the progress bar counts the
+              blocks already written. The result is returned as a read-only
+              ``numpy.memmap`` (``numpy.load(path, mmap_mode="r")`` reads it
+              later). See :mod:`rntk.checkpoint` for the journal's format.
 
         Returns
         -------
         ndarray of shape (n1, n2), or a :class:`KernelPair` of them.
+
+        Raises
+        ------
+        ValueError
+            If ``out`` is a file holding another computation: other data,
+            hyperparameters, head, activation, kernel, ``dtype``, ``block_size``
+            or ``normalize`` (the message names what differs). Never mixed.
+        FileExistsError
+            If ``out`` is an existing file without a journal.
+        RuntimeError
+            If another process is writing the same ``out`` file.
         """
         batch = as_sequences(X, "X")
-        symmetric = X2 is None
+        batch2 = None if X2 is None else as_sequences(X2, "X2")
+        if batch2 is not None:
+            check_same_features(batch, batch2)
+        shape = (batch.n_sequences, (batch if batch2 is None else batch2).n_sequences)
+        paths = gram_file_paths(out, self.get)
+        if paths is None:
+            outputs = self._outputs(out, shape)
+            self._fill(outputs, batch, batch2)
+            return self._result(outputs)
+
+        fingerprint = computation_fingerprint(
+            batch,
+            batch2,
+            self.hyperparameters,
+            self.activation,
+            self.head,
+            self.normalize,
+            self.dtype,
+            self.block_shape,
+        )
+        with open_gram_files(paths, shape, self.dtype, fingerprint) as files:
+            if not all(file.complete for file in files.values()):
+                arrays = {name: file.array for name, file in files.items()}
+                self._fill(arrays, batch, batch2, files)
+        return self._result({name: np.load(path, mmap_mode="r") for name, path in paths.items()})
+
+    def _fill(self, outputs, batch, batch2, journals=None) -> None:
+        """Write the Gram matrices of ``batch`` against ``batch2`` (itself if None)."""
         order = np.argsort(-batch.lengths, kind="stable")
         rows = self._paths(batch.subset(order))
-        if symmetric:
+        if batch2 is None:
             columns, column_order = rows, order
         else:
-            batch2 = as_sequences(X2, "X2")
-            check_same_features(batch, batch2)
             column_order = np.argsort(-batch2.lengths, kind="stable")
             columns = self._paths(batch2.subset(column_order))
-
-        outputs = self._outputs(out, (rows.n_sequences, columns.n_sequences))
         compute_gram(
             rows,
             columns,
-            symmetric,
+            batch2 is None,
             self.hyperparameters,
             self.activation,
             self.head,
@@ -295,13 +348,9 @@ class RNTK:
             self.n_jobs,
             self.executor,
             self.progress,
+            self.normalize,
+            journals,
         )
-        if self.normalize:
-            for name, out in outputs.items():
-                _normalize_in_place(
-                    out, getattr(rows, name), getattr(columns, name), order, column_order
-                )
-        return self._result(outputs)
 
     def _outputs(self, out, shape: tuple[int, int]) -> dict[str, np.ndarray]:
         """Arrays to write the requested kernels into: ``out``, checked, or new ones."""
@@ -326,24 +375,6 @@ class RNTK:
         if len(arrays) == 2 and np.shares_memory(arrays[0], arrays[1]):
             raise ValueError("out: the nngp and ntk arrays must not overlap")
         return dict(zip(self.get, arrays, strict=True))
-
-
-def _normalize_in_place(gram, row_diagonal, column_diagonal, row_order, column_order):
-    """Divide by ``sqrt(K(x,x) K(x',x'))``; sequences with zero self-kernel give 0."""
-
-    def inverse_root(diagonal, order):
-        values = np.empty_like(diagonal)
-        values[order] = diagonal
-        with np.errstate(divide="ignore"):
-            return np.where(values > 0, 1.0 / np.sqrt(values), 0.0)
-
-    row_scale = inverse_root(row_diagonal, row_order)
-    column_scale = inverse_root(column_diagonal, column_order)
-    # One product per entry, (a_i a_j) K_ij, so a symmetric Gram stays exactly
-    # symmetric; rows in chunks so the scale matrix stays small.
-    for start in range(0, gram.shape[0], 256):
-        chunk = slice(start, start + 256)
-        gram[chunk] *= np.multiply.outer(row_scale[chunk], column_scale)
 
 
 def kernel(
@@ -382,16 +413,28 @@ def kernel(
     X2 : same formats as X, optional
         Second set; ``None`` computes ``X`` against itself (symmetric, faster,
         with an exact diagonal).
+    out : ndarray, str or path-like, or a pair of them, optional
+        Write the result into this array (e.g. a ``numpy.memmap``), or into this
+        ``.npy`` file resumably: a file path keeps a journal beside the file
+        (``gram.npy.journal``), so that after a crash or a killed job the same
+        call computes only the missing blocks and gives the file bit for bit as
+        an uninterrupted run. See :meth:`RNTK.__call__`.
 
     Returns
     -------
     ndarray of shape (n1, n2), float64; a :class:`KernelPair` ``(nngp, ntk)``
-    when ``get=("nngp", "ntk")``.
+    when ``get=("nngp", "ntk")``. With a file ``out``, read-only memory maps
+    of the files.
 
     Raises
     ------
     TypeError, ValueError
         For malformed inputs or hyperparameters; the message names the argument.
+        A ValueError too if ``out`` is a file holding another computation (other
+        data, hyperparameters, kernel, dtype, block size or normalisation).
+    FileExistsError, RuntimeError
+        If ``out`` is an existing file without a journal, or a file that another
+        process is writing.
     rntk.KernelOverflowError
         If the kernel leaves the float64 range (``sigma_w`` too large for the
         sequence length); the message suggests a remedy.
@@ -404,6 +447,19 @@ def kernel(
     >>> K = rntk.kernel(X, sigma_w=1.4, get=("nngp", "ntk"))
     >>> K.ntk.shape, bool(np.all(np.linalg.eigvalsh(K.ntk) > 0))
     ((3, 3), True)
+
+    A Gram matrix written to a file survives a crash: the same call resumes it.
+
+    >>> import os, tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = os.path.join(folder.name, "gram.npy")
+    >>> on_disk = rntk.kernel(X, sigma_w=1.4, out=path)
+    >>> bool(np.array_equal(on_disk, K.ntk)), sorted(os.listdir(folder.name))
+    (True, ['gram.npy', 'gram.npy.journal'])
+    >>> rntk.kernel(X, sigma_w=1.5, out=path)
+    Traceback (most recent call last):
+    ValueError: ... holds another computation than this call (different sigma_w); ...
+    >>> del on_disk; folder.cleanup()
     """
     return RNTK(
         activation,

@@ -49,6 +49,10 @@ class KernelPair(tuple):
     def __getnewargs__(self):  # pickling
         return (self.nngp, self.ntk)
 
+    def _asdict(self) -> dict:
+        """``{name: array}`` in the order of ``_fields``, as for a named tuple."""
+        return dict(zip(self._fields, self, strict=True))
+
     @classmethod
     def from_values(cls, values: dict, order: tuple[str, str]) -> KernelPair:
         """The pair of ``values[name]`` in ``order``."""

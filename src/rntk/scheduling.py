@@ -11,6 +11,13 @@ original positions.
 In the symmetric case ``K(X, X)`` only blocks on or above the diagonal are
 computed; each is mirrored, and the diagonal itself comes from the exact
 per-sequence path.
+
+Normalisation (cosine form) is applied to each block as it is written, one
+product ``K_ij * (a_i a_j)`` per entry, never by dividing the finished matrix
+in place. So every write into the output is an assignment of values that
+depend only on the computation: writing a block twice changes nothing, which
+is what lets a computation into a file resume after a crash
+(:mod:`rntk.checkpoint` keeps the journal of finished blocks).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 import numpy as np
 
@@ -101,14 +108,21 @@ def _bounded_map(executor: Executor, tasks: Iterator[tuple], in_flight: int) -> 
     """Results of ``executor.submit(*task)`` in order, at most ``in_flight`` pending.
 
     Bounding the queue bounds memory: a finished block waits until it is written.
+    If a block fails (or the caller stops early), the blocks still pending are
+    cancelled: no work is left running, and a Dask cluster lets go of them, so
+    that the same call again submits them afresh instead of finding the failure.
     """
     pending: deque = deque()
-    for task in tasks:
-        pending.append(executor.submit(*task))
-        if len(pending) >= in_flight:
+    try:
+        for task in tasks:
+            pending.append(executor.submit(*task))
+            if len(pending) >= in_flight:
+                yield pending.popleft().result()
+        while pending:
             yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 def _block_cost(block: Block, rows: StackPaths, columns: StackPaths, head: Head) -> float:
@@ -136,20 +150,39 @@ def compute_gram(
     n_jobs: int | None = None,
     executor: Executor | None = None,
     progress: bool = False,
+    normalize: bool = False,
+    journals: dict | None = None,
 ) -> None:
     """Fill ``outputs`` (``{"nngp": array, "ntk": array}``, any subset).
 
     ``rows`` and ``columns`` are per-sequence paths sorted by decreasing length;
     ``row_positions[i]`` is the output row of sorted sequence ``i`` (likewise
     columns). With ``symmetric``, ``rows`` and ``columns`` are the same set.
+    With ``normalize`` every value is multiplied by ``a_i a_j``, ``a_i =
+    1 / sqrt(K(x_i, x_i))`` (0 for a zero self-kernel), as it is written.
 
     Blocks run on ``executor`` if given (any ``concurrent.futures.Executor``,
     e.g. a Dask client's), else on a pool of ``n_jobs`` threads (NumPy releases
     the GIL in its loops), else inline when ``n_jobs == 1``. At most ``2 *
     n_jobs`` blocks are in flight, so memory stays bounded; the results are
     written here, in the calling thread, in a fixed order.
+
+    ``journals`` (``{name: rntk.checkpoint.GramFile}``, for some of the
+    outputs) makes the computation resumable: a block the journal of an output
+    lists as done is not written there again (nor computed, if every output
+    has it), each block written is recorded once its values are on disk, and
+    an output whose journal is complete is left alone. Every write is an
+    assignment of values that depend only on the computation, so writing a
+    block again after a crash changes nothing.
     """
+    journals = journals or {}
     blocks = plan_blocks(rows.n_sequences, columns.n_sequences, symmetric, block_shape)
+
+    def needs(name: str, block: Block) -> bool:
+        journal = journals.get(name)
+        return journal is None or (not journal.complete and astuple(block) not in journal.done)
+
+    pending = [block for block in blocks if any(needs(name, block) for name in outputs)]
     tasks = (
         (
             evaluate_block,
@@ -159,33 +192,77 @@ def compute_gram(
             activation,
             head,
         )
-        for block in blocks
+        for block in pending
     )
     n_jobs = default_n_jobs() if n_jobs is None else n_jobs
     own_pool = None
-    if executor is None and n_jobs > 1 and len(blocks) > 1:
+    if executor is None and n_jobs > 1 and len(pending) > 1:
         executor = own_pool = ThreadPoolExecutor(max_workers=n_jobs)
     if executor is None:
         results = (function(*arguments) for function, *arguments in tasks)
     else:
         results = _bounded_map(executor, tasks, in_flight=2 * n_jobs)
 
+    scales = {
+        name: (_inverse_root(getattr(rows, name)), _inverse_root(getattr(columns, name)))
+        for name in outputs
+        if normalize
+    }
+    costs = {block: _block_cost(block, rows, columns, head) for block in blocks}
+    already_written = set(blocks) - set(pending)
     bar = ProgressBar(
-        sum(_block_cost(block, rows, columns, head) for block in blocks),
-        f"rntk: {len(blocks)} blocks",
+        sum(costs.values()),
+        f"rntk: {len(blocks)} blocks"
+        + (f", {len(already_written)} already written" if already_written else ""),
         enabled=progress,
     )
+    bar.advance(sum(costs[block] for block in already_written))
     try:
-        for block, (nngp, ntk) in zip(blocks, results, strict=True):
+        for block, (nngp, ntk) in zip(pending, results, strict=True):
             values = {"nngp": nngp, "ntk": ntk}
-            _write_block(block, values, outputs, symmetric, row_positions, column_positions)
-            bar.advance(_block_cost(block, rows, columns, head))
+            targets = {name: out for name, out in outputs.items() if needs(name, block)}
+            _write_block(block, values, targets, symmetric, row_positions, column_positions, scales)
+            for name in targets.keys() & journals.keys():
+                journals[name].record_block(astuple(block))
+            bar.advance(costs[block])
+    except BaseException as error:
+        _note_resumable(error, journals, len(blocks))
+        raise
     finally:
+        results.close()  # cancels the blocks in flight if the loop stopped early
         bar.close()
         if own_pool is not None:
             own_pool.shutdown(cancel_futures=True)
 
-    _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, column_positions)
+    unfinished = {
+        name: out
+        for name, out in outputs.items()
+        if name not in journals or not journals[name].complete
+    }
+    _write_identical_pairs(
+        rows, columns, symmetric, unfinished, row_positions, column_positions, scales
+    )
+    for name in unfinished.keys() & journals.keys():
+        journals[name].record_complete()
+
+
+def _note_resumable(error: BaseException, journals: dict, n_blocks: int) -> None:
+    """Tell the caller of a failed resumable computation what was kept."""
+    if not hasattr(error, "add_note"):  # Python < 3.11
+        return
+    for journal in journals.values():
+        note = (
+            f"rntk: {len(journal.done)} of {n_blocks} blocks of {journal.path} are on disk "
+            "and recorded in its journal; rerun the same call to compute only the others"
+        )
+        if note not in getattr(error, "__notes__", ()):  # an executor may raise it again
+            error.add_note(note)
+
+
+def _inverse_root(diagonal: np.ndarray) -> np.ndarray:
+    """``1 / sqrt(K(x, x))`` per sequence, 0 where the self-kernel is 0."""
+    with np.errstate(divide="ignore"):
+        return np.where(diagonal > 0, 1.0 / np.sqrt(diagonal), 0.0)
 
 
 def _identical_groups(paths: StackPaths) -> dict[bytes, list[int]]:
@@ -197,7 +274,9 @@ def _identical_groups(paths: StackPaths) -> dict[bytes, list[int]]:
     return groups
 
 
-def _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, column_positions):
+def _write_identical_pairs(
+    rows, columns, symmetric, outputs, row_positions, column_positions, scales
+):
     """Give every pair of identical sequences the exact per-sequence value of the head.
 
     Through the pairwise recursion such a pair has correlation 1 up to rounding,
@@ -214,12 +293,29 @@ def _write_identical_pairs(rows, columns, symmetric, outputs, row_positions, col
             continue
         target = np.ix_(row_positions[row_members], column_positions[column_members])
         for name, out in outputs.items():
-            out[target] = getattr(rows, name)[row_members[0]]
+            value = np.full(
+                (len(row_members), len(column_members)), getattr(rows, name)[row_members[0]]
+            )
+            out[target] = _scaled(value, out.dtype, scales.get(name), row_members, column_members)
 
 
-def _write_block(block, values, outputs, symmetric, row_positions, column_positions):
-    target_rows = row_positions[block.row_start : block.row_stop]
-    target_columns = column_positions[block.column_start : block.column_stop]
+def _scaled(value, dtype, scales, row_members, column_members) -> np.ndarray:
+    """``value`` in the output's dtype, times ``a_i a_j`` if normalising.
+
+    Rounded to the output's dtype first, then multiplied in float64 and rounded
+    again: the same arithmetic as normalising the stored matrix afterwards.
+    """
+    value = value.astype(dtype, copy=False)
+    if scales is None:
+        return value
+    row_scale, column_scale = scales
+    return value * np.multiply.outer(row_scale[row_members], column_scale[column_members])
+
+
+def _write_block(block, values, outputs, symmetric, row_positions, column_positions, scales):
+    rows = slice(block.row_start, block.row_stop)
+    columns = slice(block.column_start, block.column_stop)
+    target_rows, target_columns = row_positions[rows], column_positions[columns]
     for name, out in outputs.items():
         value = values[name]
         if symmetric and block.column_start == block.row_start:
@@ -228,6 +324,7 @@ def _write_block(block, values, outputs, symmetric, row_positions, column_positi
             square = value[:, : value.shape[0]]
             lower = np.tril_indices(square.shape[0], -1)
             square[lower] = square.T[lower]
+        value = _scaled(value, out.dtype, scales.get(name), rows, columns)
         out[np.ix_(target_rows, target_columns)] = value
         if symmetric:
             out[np.ix_(target_columns, target_rows)] = value.T

@@ -1,0 +1,432 @@
+"""Resumable Gram matrices (``out="gram.npy"``): crashes at every write, SIGKILL, refusals.
+
+The expected matrix is always the in-memory result of one uninterrupted call
+(``out=None``), compared bit for bit. A crash is simulated in-process by raising
+:class:`Crash` (a ``BaseException``) just before one write to the ``.npy`` file
+or the journal, or halfway through it; what is on disk is then what SIGKILL at
+that moment leaves (the memory map's pages survive the process either way, and
+nothing rntk runs on the way out writes). One test kills a real subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import zlib
+from dataclasses import astuple
+
+import numpy as np
+import pytest
+
+import rntk
+import rntk.checkpoint
+import rntk.scheduling
+from rntk.activations import Hermite
+from rntk.progress import ProgressBar
+from rntk.scheduling import plan_blocks
+
+PARAMS = dict(depth=2, sigma_w=1.3, sigma_b=0.0, sigma_h=0.0, normalize=True, get=("nngp", "ntk"))
+
+
+def small_case():
+    """12 sequences: two copies of one (identical pairs off the diagonal) and an
+    all-zero one (zero self-kernel: normalised to 0)."""
+    rng = np.random.default_rng(0)
+    X = [rng.standard_normal((t, 2)) for t in (5, 3, 7, 5, 1, 4, 6, 2, 3, 8, 4, 5)]
+    X[3] = X[0].copy()
+    X[7] = np.zeros((2, 2))
+    return X
+
+
+class Crash(BaseException):
+    """Stands for SIGKILL: raised at one write, so no later write happens."""
+
+
+class Writes:
+    """Count the writes of a resumable computation; crash at number ``crash_at``.
+
+    Writes are assignments into and flushes of the ``.npy`` memory maps, the
+    creation of an ``.npy`` file, and the journal's ``write``, ``fsync`` and
+    ``link``. With ``torn``, a write that can be torn (a journal line, the
+    creation of the ``.npy`` file) is left half done before the crash. Without
+    ``sync`` the flushes and fsyncs are logged but not done: they matter for a
+    power cut, not for a killed process, and cost milliseconds each.
+    """
+
+    def __init__(
+        self, monkeypatch, crash_at: int | None = None, torn: bool = False, sync: bool = True
+    ):
+        self.log: list[tuple[str, object]] = []
+        self.crash_at, self.torn = crash_at, torn
+        writes = self
+
+        def before(kind, detail=None, tear=None):
+            writes.log.append((kind, detail))
+            if len(writes.log) == writes.crash_at:
+                if writes.torn and tear is not None:
+                    tear()
+                raise Crash(f"write {writes.crash_at}: {kind}")
+
+        def setitem(array, key, value):
+            before("data", os.fspath(array.filename))
+            np.ndarray.__setitem__(array, key, value)
+
+        def flush(array):
+            before("flush", os.fspath(array.filename))
+            if sync:
+                original_flush(array)
+
+        def open_memmap(filename, mode="r+", *args, **kwargs):
+            if mode == "w+":
+
+                def tear():
+                    with open(filename, "wb") as file:
+                        file.write(b"\x93NUMPY\x01\x00v\x00{'descr'")
+
+                before("create", str(filename), tear)
+            return original_open_memmap(filename, mode, *args, **kwargs)
+
+        class JournalOs:
+            def __getattr__(self, name):
+                return getattr(os, name)
+
+            def write(self, fd, data):
+                before("journal", os.fstat(fd).st_ino, lambda: os.write(fd, data[: len(data) // 2]))
+                return os.write(fd, data)
+
+            def fsync(self, fd):
+                before("fsync")
+                if sync:
+                    os.fsync(fd)
+
+            def link(self, source, destination):
+                before("link", destination)
+                os.link(source, destination)
+
+        original_flush = np.memmap.flush
+        original_open_memmap = np.lib.format.open_memmap
+        monkeypatch.setattr(np.memmap, "__setitem__", setitem, raising=False)
+        monkeypatch.setattr(np.memmap, "flush", flush)
+        monkeypatch.setattr(np.lib.format, "open_memmap", open_memmap)
+        monkeypatch.setattr(rntk.checkpoint, "os", JournalOs())
+
+
+def count_blocks(monkeypatch) -> list:
+    """Record every block the scheduler evaluates."""
+    evaluated = []
+    evaluate = rntk.scheduling.evaluate_block
+
+    def counting(rows, columns, *args):
+        evaluated.append((rows.n_sequences, columns.n_sequences))
+        return evaluate(rows, columns, *args)
+
+    monkeypatch.setattr(rntk.scheduling, "evaluate_block", counting)
+    return evaluated
+
+
+def recorded_blocks(path) -> set | None:
+    """The blocks whose records in ``path``'s journal are whole (None: no journal)."""
+    journal = f"{path}.journal"
+    if not os.path.exists(journal):
+        return None
+    blocks = set()
+    with open(journal, "rb") as file:
+        for line in file:
+            checksum, _, payload = line.rstrip(b"\n").partition(b" ")
+            if not line.endswith(b"\n") or int(checksum, 16) != zlib.crc32(payload):
+                break
+            if payload.startswith(b"block "):
+                blocks.add(tuple(int(v) for v in payload.split()[1:]))
+    return blocks
+
+
+def journal_is_complete(path) -> bool:
+    with open(f"{path}.journal", "rb") as file:
+        return file.read().endswith(b" complete\n")
+
+
+def assert_same_pair(actual, expected):
+    for name in ("nngp", "ntk"):
+        assert np.array_equal(getattr(actual, name), getattr(expected, name)), name
+
+
+@pytest.mark.parametrize(
+    "second, get, normalize",
+    [(False, "ntk", False), (True, "nngp", True), (False, ("ntk", "nngp"), True)],
+)
+def test_file_output_is_the_in_memory_result_and_a_rerun_computes_nothing(
+    tmp_path, monkeypatch, second, get, normalize
+):
+    X = small_case()
+    X2 = small_case()[:7] if second else None
+    params = dict(PARAMS, get=get, normalize=normalize, block_size=(4, 4))
+    expected = rntk.kernel(X, X2, n_jobs=1, **params)
+    out = (
+        tmp_path / "gram.npy"
+        if isinstance(get, str)
+        else (tmp_path / "ntk.npy", tmp_path / "nngp.npy")
+    )
+    first = rntk.kernel(X, X2, out=out, n_jobs=2, **params)
+    evaluated = count_blocks(monkeypatch)
+    again = rntk.kernel(X, X2, out=out, **params)
+    assert evaluated == []
+    for result in (first, again):
+        for actual, wanted in zip(
+            (result,) if isinstance(get, str) else result,
+            (expected,) if isinstance(get, str) else expected,
+            strict=True,
+        ):
+            assert isinstance(actual, np.memmap) and not actual.flags.writeable
+            assert np.array_equal(actual, wanted)
+    reloaded = np.load(out if isinstance(get, str) else out[0])
+    assert np.array_equal(reloaded, expected if isinstance(get, str) else expected[0])
+
+
+def test_a_crash_at_any_write_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    """Crash before each write in turn, or halfway through it (a torn journal line,
+    a half-created file), then rerun: only unrecorded blocks are computed, and
+    both files end bit for bit as one uninterrupted run writes them. Of a run of
+    consecutive assignments only the first and the last are crash points."""
+    X = small_case()
+    params = dict(PARAMS, block_size=(6, 6), n_jobs=1)
+    expected = rntk.kernel(X, **params)
+    n_blocks = len(plan_blocks(len(X), len(X), True, (6, 6)))
+
+    with monkeypatch.context() as patch:
+        clean = Writes(patch, sync=False)
+        rntk.kernel(X, out=(tmp_path / "a.npy", tmp_path / "b.npy"), **params)
+    kinds = [kind for kind, _ in clean.log]
+    assert kinds.count("journal") == 2 * (n_blocks + 1)  # the blocks, then "complete"
+    assert kinds.count("data") > 4 * n_blocks  # blocks and mirrors, then identical pairs
+
+    padded = [None, *kinds, None]
+    crash_points = [
+        k for k in range(1, len(kinds) + 1) if not padded[k - 1] == padded[k] == padded[k + 1]
+    ]
+    cases = [(k, False) for k in crash_points]
+    cases += [(k, True) for k in crash_points if kinds[k - 1] in ("journal", "create")]
+    for crash_at, torn in cases:
+        folder = tmp_path / f"{crash_at}{'-torn' if torn else ''}"
+        folder.mkdir()
+        out = (folder / "nngp.npy", folder / "ntk.npy")
+        with monkeypatch.context() as patch:
+            Writes(patch, crash_at, torn, sync=False)
+            with pytest.raises(Crash):
+                rntk.kernel(X, out=out, **params)
+        on_disk_in_both = set.intersection(*[recorded_blocks(path) or set() for path in out])
+        with monkeypatch.context() as patch:
+            Writes(patch, sync=False)
+            evaluated = count_blocks(patch)
+            result = rntk.kernel(X, out=out, **params)
+        case = f"crash at write {crash_at} ({kinds[crash_at - 1]}, torn={torn})"
+        assert len(evaluated) == n_blocks - len(on_disk_in_both), case
+        assert_same_pair(result, expected)
+        every_block = {astuple(block) for block in plan_blocks(len(X), len(X), True, (6, 6))}
+        for path in out:
+            assert journal_is_complete(path) and recorded_blocks(path) == every_block, case
+
+
+def test_each_block_is_recorded_only_after_its_values_are_flushed(tmp_path, monkeypatch):
+    X = small_case()
+    out = (tmp_path / "nngp.npy", tmp_path / "ntk.npy")
+    writes = Writes(monkeypatch)
+    rntk.kernel(X, out=out, block_size=(4, 4), n_jobs=1, **PARAMS)
+    npy_of_journal = {os.stat(f"{path}.journal").st_ino: str(path) for path in out}
+    unflushed = set()
+    records = 0
+    for kind, detail in writes.log:
+        if kind == "data":
+            unflushed.add(detail)
+        elif kind == "flush":
+            unflushed.discard(detail)
+        elif kind == "journal":
+            records += 1
+            assert npy_of_journal[detail] not in unflushed, f"record {records} before its values"
+    assert records == 2 * (len(plan_blocks(12, 12, True, (4, 4))) + 1)
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    import numpy as np
+    import rntk, rntk.scheduling as scheduling
+
+    evaluate, evaluated = scheduling.evaluate_block, []
+
+    def slow(*arguments):  # 20 ms a block, and never past block 25: killed before
+        evaluated.append(None)
+        time.sleep(0.02 if len(evaluated) < 25 else 3600)
+        return evaluate(*arguments)
+
+    scheduling.evaluate_block = slow
+    X, out, params = np.load(sys.argv[1]), sys.argv[2:4], json.loads(sys.argv[4])
+    rntk.kernel(X, out=out, n_jobs=1, **params)
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_sigkilled_process_resumes_with_only_the_missing_blocks(tmp_path, monkeypatch):
+    rng = np.random.default_rng()
+    X = rng.standard_normal((96, 20, 2))
+    for sequence, length in zip(X, rng.integers(1, 21, 96), strict=True):
+        sequence[length:] = np.nan  # trailing NaN: sequences of unequal lengths
+    params = dict(PARAMS, block_size=[8, 16])
+    n_blocks = len(plan_blocks(96, 96, True, (8, 16)))
+    np.save(tmp_path / "X.npy", X)
+    out = (tmp_path / "nngp.npy", tmp_path / "ntk.npy")
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, tmp_path / "X.npy", *out, json.dumps(params)],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(recorded_blocks(out[1]) or ()) < 5:
+            assert child.poll() is None, child.stderr.read().decode()
+            assert time.monotonic() < deadline, "the child wrote no block in 60 s"
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, 0.2))  # anywhere in a block: computing, writing, recording
+    finally:
+        child.kill()
+    assert child.wait() == -signal.SIGKILL
+    done = set.intersection(*(recorded_blocks(path) for path in out))
+    assert 5 <= len(done) < 25 and not journal_is_complete(out[1])
+
+    evaluated = count_blocks(monkeypatch)
+    resumed = rntk.kernel(X, out=out, **params)
+    assert len(evaluated) == n_blocks - len(done)
+    assert_same_pair(resumed, rntk.kernel(X, n_jobs=1, **params))
+
+
+@pytest.mark.parametrize(
+    "change, differs",
+    [
+        (dict(X=small_case()[:11]), "X, shape"),
+        (dict(X=[x + 1e-12 for x in small_case()]), "X"),
+        (dict(X2=small_case()), "X2, symmetric"),
+        (dict(sigma_w=1.31), "sigma_w"),
+        (dict(sigma_h=[0.0, 0.1]), "sigma_h"),
+        (dict(readout="mean"), "readout"),
+        (dict(bidirectional=True), "bidirectional"),
+        (dict(activation="erf"), "activation, activation dual map, activation name"),
+        (dict(activation=Hermite(np.sin, np.cos, name="tanh")), "activation dual map"),
+        (dict(get="nngp"), "kernel"),
+        (dict(normalize=False), "normalize"),
+        (dict(dtype=np.float32), "dtype"),
+        (dict(block_size=4), "block_shape"),
+    ],
+)
+def test_another_computation_on_the_same_file_is_refused(tmp_path, change, differs):
+    params = dict(PARAMS, get="ntk", activation="tanh", block_size=(4, 8))
+    out = tmp_path / "gram.npy"
+    rntk.kernel(small_case(), out=out, **params)
+    before = out.read_bytes(), (tmp_path / "gram.npy.journal").read_bytes()
+    arguments = {"X": small_case(), "X2": None, **params, **change}
+    with pytest.raises(ValueError, match=f"another computation .*different {differs}\\)"):
+        rntk.kernel(out=out, **arguments)
+    assert (out.read_bytes(), (tmp_path / "gram.npy.journal").read_bytes()) == before
+
+
+def test_a_file_that_rntk_cannot_vouch_for_is_refused(tmp_path):
+    X = small_case()
+    foreign = tmp_path / "foreign.npy"
+    np.save(foreign, np.zeros((12, 12)))
+    with pytest.raises(FileExistsError, match="no journal"):
+        rntk.kernel(X, out=foreign)
+    assert np.array_equal(np.load(foreign), np.zeros((12, 12)))
+
+    out = tmp_path / "gram.npy"
+    rntk.kernel(X, out=out, block_size=4)
+    out.unlink()
+    with pytest.raises(ValueError, match="records 6 finished blocks but .* missing"):
+        rntk.kernel(X, out=out, block_size=4)
+
+    damaged = tmp_path / "damaged.npy.journal"
+    damaged.write_bytes(b"0000000 {not an rntk journal}\n")
+    with pytest.raises(ValueError, match="not an rntk journal"):
+        rntk.kernel(X, out=tmp_path / "damaged.npy")
+
+
+@pytest.mark.skipif(rntk.checkpoint.fcntl is None, reason="no advisory locks here")
+def test_a_file_being_written_by_another_process_is_refused(tmp_path):
+    X = small_case()
+    out = tmp_path / "gram.npy"
+    rntk.kernel(X, out=out, block_size=4)
+    descriptor = os.open(tmp_path / "gram.npy.journal", os.O_RDWR)
+    try:
+        rntk.checkpoint.fcntl.flock(descriptor, rntk.checkpoint.fcntl.LOCK_EX)
+        with pytest.raises(RuntimeError, match="being written by another process"):
+            rntk.kernel(X, out=out, block_size=4)
+    finally:
+        os.close(descriptor)
+    # The lock went with the descriptor (as it goes with a killed process).
+    assert np.array_equal(rntk.kernel(X, out=out, block_size=4), rntk.kernel(X, block_size=4))
+
+
+def fail_at_block(monkeypatch, number: int) -> None:
+    """Make the evaluation of the ``number``-th block (1-based) raise :class:`Crash`."""
+    evaluate, calls = rntk.scheduling.evaluate_block, []
+
+    def failing(*arguments):
+        calls.append(None)
+        if len(calls) == number:
+            raise Crash(f"block {number}")
+        return evaluate(*arguments)
+
+    monkeypatch.setattr(rntk.scheduling, "evaluate_block", failing)
+
+
+def test_progress_counts_the_blocks_already_written(tmp_path, monkeypatch):
+    X = small_case()
+    out = tmp_path / "gram.npy"
+    params = dict(get="ntk", block_size=(4, 4), n_jobs=1)
+    with monkeypatch.context() as patch:
+        fail_at_block(patch, 4)
+        with pytest.raises(Crash):
+            rntk.kernel(X, out=out, **params)
+    assert len(recorded_blocks(out)) == 3
+
+    bars = []
+
+    class RecordingBar(ProgressBar):
+        def __init__(self, *arguments, **keywords):
+            super().__init__(*arguments, **keywords)
+            self.steps = []
+            bars.append(self)
+
+        def advance(self, amount=1.0, note=""):
+            self.steps.append(amount)
+            super().advance(amount, note)
+
+    monkeypatch.setattr(rntk.scheduling, "ProgressBar", RecordingBar)
+    rntk.kernel(X, out=out, progress=True, **params)
+    (bar,) = bars
+    assert bar.label == "rntk: 6 blocks, 3 already written"
+    assert len(bar.steps) == 1 + 3 and 0 < bar.steps[0] < bar.total
+    assert bar.done == pytest.approx(bar.total)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes need Python 3.11")
+def test_a_failure_says_what_was_kept(tmp_path, monkeypatch):
+    out = tmp_path / "gram.npy"
+    fail_at_block(monkeypatch, 3)
+    with pytest.raises(Crash) as failure:
+        rntk.kernel(small_case(), out=out, block_size=(4, 4), n_jobs=1)
+    (note,) = failure.value.__notes__
+    assert f"2 of 6 blocks of {out}" in note and "rerun the same call" in note
+
+
+def test_out_paths_are_checked(tmp_path):
+    X = small_case()
+    with pytest.raises(TypeError, match="pair of file paths"):
+        rntk.kernel(X, get=("nngp", "ntk"), out=tmp_path / "gram.npy")
+    with pytest.raises(TypeError, match="not a mix"):
+        rntk.kernel(X, get=("nngp", "ntk"), out=(tmp_path / "gram.npy", np.empty((12, 12))))
+    with pytest.raises(ValueError, match="must differ"):
+        rntk.kernel(X, get=("nngp", "ntk"), out=(tmp_path / "k.npy", str(tmp_path / "k.npy")))
+    assert not any(tmp_path.iterdir())

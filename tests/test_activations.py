@@ -262,6 +262,142 @@ def test_erf_zero_variance(implementation):
     np.testing.assert_allclose(Erf().diagonal(0.0), (0.0, 4 / math.pi), rtol=1e-15)
 
 
+# --- the difference form (D = E[(u - v)^2] = q1 + q2 - 2c) ----------------------
+
+
+def _exact_difference_duals(name, q1, q2, angle):
+    """``(D, E[(phi(u) - phi(v))^2], V', c)`` at 60 digits for correlation ``cos(angle)``.
+
+    ``D`` is rounded to float64 and the rest is computed from that rounded ``D``.
+    """
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(60):
+        q1, q2 = mpmath.mpf(q1), mpmath.mpf(q2)
+        root = mpmath.sqrt(q1 * q2)
+        difference = float(q1 + q2 - 2 * root * mpmath.cos(angle))
+        c = (q1 + q2 - mpmath.mpf(difference)) / 2
+        if name == "relu":
+            theta = mpmath.acos(min(1, max(-1, c / root)))
+            kernel = root * (mpmath.sin(theta) + (mpmath.pi - theta) * mpmath.cos(theta))
+            kernel /= 2 * mpmath.pi
+            derivative = (mpmath.pi - theta) / (2 * mpmath.pi)
+            self1, self2 = q1 / 2, q2 / 2
+        else:
+            product = (1 + 2 * q1) * (1 + 2 * q2)
+            kernel = 2 / mpmath.pi * mpmath.asin(2 * c / mpmath.sqrt(product))
+            derivative = 4 / mpmath.pi / mpmath.sqrt(product - 4 * c * c)
+            self1, self2 = (2 / mpmath.pi * mpmath.asin(2 * q / (1 + 2 * q)) for q in (q1, q2))
+        return difference, float(self1 + self2 - 2 * kernel), float(derivative), float(c)
+
+
+ANGLES = [0.0, 1e-12, 1e-8, 1e-4, 0.1, 1.0, 2.0, 3.0, math.pi - 1e-3]
+
+
+@pytest.mark.parametrize("name", ["relu", "erf"])
+@pytest.mark.parametrize("q1, q2", [(1.0, 1.0), (0.37, 0.37 * (1 + 1e-9)), (1e4, 1e4)])
+def test_difference_form_against_60_digits(name, q1, q2):
+    """Equal or nearly equal variances (the states of near-duplicate sequences): V' to a
+    relative 1e-14 at every angle short of antiparallel, however small; the difference
+    variance and the covariance to 1e-14 of the variances."""
+    activation = {"relu": ReLU(), "erf": Erf()}[name]
+    for angle in ANGLES:
+        difference, exact_e, exact_derivative, exact_c = _exact_difference_duals(
+            name, q1, q2, angle
+        )
+        e, derivative, c = _difference_duals(activation, difference, q1, q2)
+        scale = q1 + q2 if name == "relu" else 1.0  # |erf| <= 1
+        # Near antiparallel (not a near-duplicate) the mirror image of the cancellation
+        # remains: R + 2c for erf, a large tan(theta/2) for ReLU.
+        antiparallel = angle >= 3.0
+        assert abs(e - exact_e) <= (1e-12 if antiparallel else 1e-14) * scale, (angle, e)
+        assert abs(c - exact_c) <= 1e-15 * (q1 + q2), (angle, c, exact_c)
+        tolerance = 1e-9 if antiparallel else 1e-14
+        assert derivative == pytest.approx(exact_derivative, rel=tolerance)
+
+
+@pytest.mark.parametrize("name", ["relu", "erf"])
+def test_difference_form_of_states_of_different_norms(name):
+    """Away from parallel, as precise as for equal norms. Nearly parallel states of
+    different norms (x and 1.2 x with no bias) need 1 - rho, which neither form has: V'
+    then keeps about half its digits, as through the correlation."""
+    activation = {"relu": ReLU(), "erf": Erf()}[name]
+    for angle in ANGLES:
+        difference, exact_e, exact_derivative, exact_c = _exact_difference_duals(
+            name, 2.0, 3.0, angle
+        )
+        e, derivative, c = _difference_duals(activation, difference, 2.0, 3.0)
+        assert abs(e - exact_e) <= 1e-14 * 5.0, (angle, e, exact_e)
+        assert abs(c - exact_c) <= 1e-15 * 5.0, (angle, c, exact_c)
+        tolerance = 1e-14 if 0.1 <= angle < 3.0 else 1e-8
+        assert derivative == pytest.approx(exact_derivative, rel=tolerance, abs=tolerance)
+
+
+def _difference_duals(activation, difference, q1, q2):
+    """``(E[(phi(u) - phi(v))^2], V', c)`` from :meth:`cross_difference`, as floats."""
+    outputs = [np.empty(()) for _ in range(3)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        activation.cross_difference(
+            np.asarray(difference),
+            activation.difference_factors(q1),
+            activation.difference_factors(q2),
+            *outputs,
+            [np.empty(()) for _ in range(activation.difference_work)],
+        )
+    return tuple(float(a) for a in outputs)
+
+
+@pytest.mark.parametrize("activation", [ReLU(), Erf()])
+def test_difference_form_agrees_with_the_covariance_form(activation):
+    rng = np.random.default_rng(3)
+    q1 = rng.uniform(0.1, 3.0, (5, 1))
+    q2 = rng.uniform(0.1, 3.0, 7)
+    c = rng.uniform(-0.95, 0.95, (5, 7)) * np.sqrt(q1 * q2)
+    kernel, derivative = activation.dual(c, q1, q2)
+    e, difference_derivative = activation.dual_difference(q1 + q2 - 2 * c, q1, q2)
+    k1, k2 = activation.diagonal(q1)[0], activation.diagonal(q2)[0]
+    np.testing.assert_allclose(e, k1 + k2 - 2 * kernel, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(difference_derivative, derivative, rtol=1e-12)
+
+
+def test_relu_difference_form_of_a_variable_with_itself_is_exact():
+    e, derivative = ReLU().dual_difference(0.0, 2.5, 2.5)
+    assert (float(e), float(derivative)) == (0.0, 0.5)
+
+
+def test_relu_difference_form_at_zero_variance():
+    """u = 0: phi(u) = phi'(u) = 0, so E[(phi(u) - phi(v))^2] = q2 / 2 = D / 2 and V' = 0."""
+    e, derivative = ReLU().dual_difference([0.0, 3.0, 3.0], [0.0, 0.0, 3.0], [0.0, 3.0, 0.0])
+    np.testing.assert_array_equal(e, [0.0, 1.5, 1.5])
+    np.testing.assert_array_equal(derivative, [0.0, 0.0, 0.0])
+
+
+def test_relu_difference_form_at_antiparallel_states_and_past_them():
+    """v = -a u: E[(relu u - relu v)^2] = (q1 + q2) / 2, V' = 0; rounding past it is harmless."""
+    for factor in (1.0, 1.0 + 4e-16):
+        difference = (1.0 + 2.0) ** 2 * factor  # (sqrt q1 + sqrt q2)^2 with q1 = 1, q2 = 4
+        e, derivative = ReLU().dual_difference(difference, 1.0, 4.0)
+        assert float(e) == pytest.approx(2.5, rel=1e-14)
+        assert float(derivative) == pytest.approx(0.0, abs=1e-8)
+
+
+def test_erf_difference_form_at_zero_variance():
+    """u = 0: V = 0, V' = (4/pi) / sqrt(1 + 2 q2), E[(erf u - erf v)^2] = k(q2)."""
+    e, derivative = Erf().dual_difference(3.0, 0.0, 3.0)
+    assert float(derivative) == pytest.approx((4 / math.pi) / math.sqrt(7.0), rel=1e-15)
+    assert float(e) == pytest.approx(float(Erf().diagonal(3.0)[0]), rel=1e-15)
+
+
+def test_erf_diagonal_keeps_its_precision_at_large_variance():
+    """arcsin(2q / (1 + 2q)) near 1 would lose a factor sqrt(q): 1e-13 at q = 1e6."""
+    mpmath = pytest.importorskip("mpmath")
+    variances = np.array([1e-8, 1.0, 1e3, 1e6, 1e12])
+    kernel = Erf().diagonal(variances)[0]
+    with mpmath.workdps(40):
+        for q, value in zip(variances, kernel, strict=True):
+            exact = 2 / mpmath.pi * mpmath.asin(2 * mpmath.mpf(q) / (1 + 2 * mpmath.mpf(q)))
+            assert abs(float((value - exact) / exact)) <= 2.5e-16
+
+
 # --- array behaviour ------------------------------------------------------------
 
 

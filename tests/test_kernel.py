@@ -644,6 +644,19 @@ def test_identical_sequences_get_the_exact_self_kernel(activation):
         assert getattr(shared, name)[2, 1] == diagonal[2]
 
 
+@pytest.mark.parametrize("activation", ["relu", "erf", "tanh"])
+@pytest.mark.parametrize("readout", ["last", "mean"])
+def test_a_copy_with_negative_zeros_is_the_same_sequence(activation, readout):
+    """0.0 and -0.0 are the same number: a copy that differs only there is identical."""
+    x = np.random.default_rng(18).standard_normal(8)
+    x[[0, 3]] = 0.0
+    copy = x.copy()
+    copy[[0, 3]] = -0.0
+    model = rntk.RNTK(activation=activation, depth=2, sigma_h=0.3, readout=readout)
+    np.testing.assert_array_equal(model([x], [copy]), model.diag([x])[None])
+    np.testing.assert_array_equal(np.diag(model([x, copy])), model.diag([x, x]))
+
+
 # --- numerical edge cases -----------------------------------------------------
 
 

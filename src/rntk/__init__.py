@@ -17,7 +17,7 @@ from .datasets import available_ucr, load_ucr
 from .kernel import RNTK, kernel
 from .network import RNN
 from .options import KernelPair
-from .recursion import KernelOverflowError
+from .recursion import KernelOverflowError, KernelUnderflowError
 from .sensitivity import sensitivity
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Erf",
     "KernelOverflowError",
     "KernelPair",
+    "KernelUnderflowError",
     "ReLU",
     "available_ucr",
     "baselines",

@@ -15,6 +15,21 @@ whole row or column of the block; so the map is split into per-sequence factors
 and an in-place block evaluation. :meth:`~DualActivation.dual` is the plain
 broadcasting form ``(c, q_1, q_2) -> (V, V')`` for everything else.
 
+The difference form
+-------------------
+Near ``|rho| = 1`` (a sequence and a near-duplicate of it) the covariance ``c``
+does not determine the angle between ``u`` and ``v`` to full precision: ``1 -
+rho`` is lost to rounding, and ``arccos`` keeps only half the digits (spec
+section 6). An activation with ``difference_form = True`` also states its dual
+map in terms of the variance of the difference, ``D = E[(u - v)^2] = q_1 + q_2
+- 2c``, which the recursion carries with full relative precision however close
+the two sequences are (:mod:`rntk.recursion`):
+:meth:`~DualActivation.cross_difference` turns ``D`` into ``V'`` and into
+``E[(phi(u) - phi(v))^2]``, the difference variance of the next states, with
+:meth:`~DualActivation.difference_factors` as its per-sequence factors, and
+:meth:`~DualActivation.dual_difference` is its broadcasting form. Activations
+without it (:class:`Hermite`) are evaluated through the covariance.
+
 References: Cho and Saul, "Kernel methods for deep learning" (NeurIPS 2009) for
 the ReLU arc-cosine kernel; Williams, "Computing with infinite networks"
 (NeurIPS 1996) for erf; spec section 5.
@@ -31,6 +46,8 @@ from scipy import special
 __all__ = ["DualActivation", "DualGradient", "Erf", "Hermite", "ReLU", "get_activation"]
 
 _TWO_PI = 2.0 * np.pi
+#: Cap on tan^2(theta / 2) in the ReLU difference form: beyond it theta rounds to pi.
+_LARGE_TANGENT_SQUARE = 2.0**106
 
 DualGradient = namedtuple(
     "DualGradient",
@@ -56,6 +73,14 @@ class DualActivation(ABC):
     name: str = ""
     #: What makes the kernel of long sequences grow and how to avoid it (for errors).
     growth_advice: str = "use a smaller sigma_w"
+    #: Whether :meth:`difference_factors` and :meth:`cross_difference` are defined,
+    #: so that the recursion can carry the variance of the difference of two states.
+    difference_form: bool = False
+    #: How many work arrays :meth:`cross_difference` needs.
+    difference_work: int = 0
+    #: Whether ``phi(c z) = c phi(z)`` for ``c > 0``; then with no bias and no initial
+    #: state the kernel scales as ``K(c x, c x') = c**2 K(x, x')``.
+    homogeneous: bool = False
 
     @abstractmethod
     def diagonal(self, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -85,6 +110,67 @@ class DualActivation(ABC):
         broadcast against ``covariance`` (column and row vectors for a block).
         ``covariance`` is read only; ``scratch`` is a work array of its shape.
         """
+
+    def difference_factors(self, variance: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per-sequence quantities that :meth:`cross_difference` needs, shaped like ``variance``.
+
+        The first is always the self kernel ``k = V(q, q, q)``: the recursion
+        reads it to turn differences back into covariances, ``V = (k_1 + k_2 -
+        E) / 2``, and for the difference of a state and the initial state.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no difference form")
+
+    def cross_difference(
+        self,
+        difference: np.ndarray,
+        row_factors: tuple[np.ndarray, ...],
+        column_factors: tuple[np.ndarray, ...],
+        difference_out: np.ndarray,
+        derivative_out: np.ndarray,
+        covariance_out: np.ndarray,
+        work: list[np.ndarray],
+    ) -> None:
+        """The dual map from ``D = E[(u - v)^2]``: ``E[(phi(u) - phi(v))^2]``, ``V'`` and ``c``.
+
+        Writes the difference variance of the states into ``difference_out``,
+        ``V'`` into ``derivative_out`` and the covariance ``c = (q_1 + q_2 -
+        D) / 2`` into ``covariance_out``. The factors come from
+        :meth:`difference_factors` and broadcast against ``difference`` (read
+        only); ``work`` holds ``difference_work`` arrays of its shape. The
+        outputs keep full precision as ``D`` goes to 0: relative for ``V'``,
+        absolute (on the scale of ``q``) for the others.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no difference form")
+
+    def dual_difference(self, difference, variance1, variance2) -> tuple[np.ndarray, np.ndarray]:
+        """``(E[(phi(u) - phi(v))^2], V')`` for broadcastable arrays ``D, q1, q2``.
+
+        ``D = E[(u - v)^2] = q1 + q2 - 2c`` must lie in
+        ``[(sqrt q1 - sqrt q2)^2, (sqrt q1 + sqrt q2)^2]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from rntk.activations import ReLU
+        >>> e, kd = ReLU().dual_difference(2.0, 1.0, 1.0)   # independent unit Gaussians
+        >>> bool(np.isclose(e, 1 - 1 / np.pi)), bool(np.isclose(kd, 0.25))
+        (True, True)
+        """
+        difference, variance1, variance2 = np.broadcast_arrays(
+            *(np.asarray(a, dtype=np.float64) for a in (difference, variance1, variance2))
+        )
+        difference_out, derivative, covariance = (np.empty(difference.shape) for _ in range(3))
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 at a zero variance, replaced
+            self.cross_difference(
+                difference,
+                self.difference_factors(variance1),
+                self.difference_factors(variance2),
+                difference_out,
+                derivative,
+                covariance,
+                [np.empty(difference.shape) for _ in range(self.difference_work)],
+            )
+        return difference_out, derivative
 
     def __call__(self, preactivation: np.ndarray) -> np.ndarray:
         """``phi(z)`` elementwise, for finite networks; optional for dual-only activations."""
@@ -156,13 +242,37 @@ class ReLU(DualActivation):
         V = \sqrt{q_1 q_2}\,\frac{\sin\theta + (\pi - \theta)\cos\theta}{2\pi},
         \qquad V' = \frac{\pi - \theta}{2\pi}.
 
+    Difference form (:meth:`cross_difference`): with :math:`s = \sqrt{q_1 q_2}`
+    and :math:`D = q_1 + q_2 - 2c = (\sqrt{q_1} - \sqrt{q_2})^2 + 4 s \sin^2(\theta/2)`,
+
+    .. math::
+
+        \sin^2\frac{\theta}{2} = \frac{D - (\sqrt{q_1} - \sqrt{q_2})^2}{4 s},
+        \qquad
+        E[(\phi(u) - \phi(v))^2] = \frac{q_1 + q_2}{2} - 2V
+            = \frac{D}{2} - \frac{s}{\pi}(\sin\theta - \theta\cos\theta),
+
+    The angle comes from :math:`N = D - (\sqrt{q_1} - \sqrt{q_2})^2 = 4s
+    \sin^2(\theta/2)` with full relative precision as :math:`\theta \to 0`; with
+    :math:`W = 4s - N = 4s\cos^2(\theta/2)`: :math:`\tan^2(\theta/2) = N / W`,
+    :math:`2s\sin\theta = \tan(\theta/2) W`, :math:`4s\cos\theta = W - N` and
+    :math:`c = s\cos\theta`, so ``s`` divides nothing. The closed form of
+    :math:`\sin\theta - \theta\cos\theta \approx \theta^3/3` cancels, which
+    leaves the difference variance a relative error of about ``eps / theta``:
+    harmless, as the next step's angle (which goes as its square root) keeps an
+    absolute error at rounding, and the covariance of the states recovered from
+    it, ``(k_1 + k_2 - E) / 2``, an error of rounding times ``theta``.
+
     A zero variance (``sigma_b = sigma_h = 0`` and an all-zero input step)
     means ``u = 0`` almost surely; following a finite network with
-    :math:`\phi'(0) = 0`, ``V = V' = 0`` then.
+    :math:`\phi'(0) = 0`, ``V = V' = 0`` then (and ``E[(phi(u) - phi(v))^2] = D / 2``).
     """
 
     name = "relu"
     growth_advice = "the ReLU variance grows like (sigma_w**2 / 2)**T, so use sigma_w <= sqrt(2)"
+    difference_form = True
+    difference_work = 2
+    homogeneous = True
 
     def __call__(self, preactivation):
         return np.maximum(preactivation, 0.0)
@@ -205,6 +315,60 @@ class ReLU(DualActivation):
         kernel_out *= column_root
         derivative_out *= row_nonzero * (1.0 / _TWO_PI)  # a short vector: no extra pass
         derivative_out *= column_nonzero
+
+    def difference_factors(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        root = np.sqrt(variance)
+        return 0.5 * variance, root, 2.0 * root, (variance > 0).astype(np.float64)
+
+    def cross_difference(
+        self,
+        difference,
+        row_factors,
+        column_factors,
+        difference_out,
+        derivative_out,
+        covariance_out,
+        work,
+    ):
+        _, row_root, row_double_root, row_positive = row_factors
+        _, column_root, column_double_root, column_positive = column_factors
+        # With phi = theta / 2: N = D - (sqrt q1 - sqrt q2)^2 = 4 s sin^2(phi) (both
+        # terms exact to rounding, so N keeps its relative precision as theta -> 0,
+        # where 1 - rho is lost) and W = 4 s - N = 4 s cos^2(phi). Nothing below
+        # divides by s, so zero variances only need the fix at the end.
+        sine_part, cosine_part = work[:2]
+        np.subtract(row_root, column_root, out=sine_part)
+        sine_part *= sine_part
+        np.subtract(difference, sine_part, out=sine_part)  # N
+        np.einsum("...,...->...", row_double_root, column_double_root, out=cosine_part)
+        cosine_part -= sine_part
+        # |.|: rounding can put N just past 4 s at theta = pi.
+        np.absolute(cosine_part, out=cosine_part)  # W
+        tangent = derivative_out
+        np.divide(sine_part, cosine_part, out=tangent)
+        # Negative N (rounding at theta = 0) gives 0; the cap keeps tan(phi) * W
+        # finite (0) at W = 0.
+        np.clip(tangent, 0.0, _LARGE_TANGENT_SQUARE, out=tangent)
+        np.sqrt(tangent, out=tangent)  # tan(phi): one root and one arctan for the angle
+        half_angle = difference_out
+        np.arctan(tangent, out=half_angle)
+        tangent *= cosine_part  # tan(phi) W = 2 s sin(theta)
+        cosine_part -= sine_part  # W - N = 4 s cos(theta)
+        np.multiply(cosine_part, 0.25, out=covariance_out)
+        cosine_part *= half_angle
+        np.subtract(tangent, cosine_part, out=cosine_part)  # 2 s (sin theta - theta cos theta)
+        cosine_part *= 1.0 / _TWO_PI
+        np.multiply(half_angle, -1.0 / np.pi, out=derivative_out)
+        derivative_out += 0.5  # V' = (pi - theta) / (2 pi)
+        np.multiply(difference, 0.5, out=difference_out)
+        difference_out -= cosine_part  # D / 2 - s (sin theta - theta cos theta) / pi
+        for positive in (row_positive, column_positive):
+            if not positive.all():  # rare: test the short factor, not the block
+                zero = np.broadcast_to(positive == 0, difference_out.shape)
+                derivative_out[zero] = 0.0
+                covariance_out[zero] = 0.0
+                difference_out[zero] = 0.5 * difference[zero]
 
     def dual_gradient(self, covariance, variance1, variance2):
         r"""Partial derivatives of the arc-cosine dual map.
@@ -276,6 +440,24 @@ class Erf(DualActivation):
         \qquad V' = \frac{4}{\pi}\,\frac{1}{\sqrt{(1 + 2q_1)(1 + 2q_2) - 4c^2}}.
 
     Both are smooth at zero variance, so no special case is needed.
+
+    Difference form (:meth:`cross_difference`): with :math:`R = \sqrt{(1 +
+    2q_1)(1 + 2q_2)}`, :math:`S = 2\sqrt{q_1 q_2}` and the arcsin argument
+    :math:`z = 2c / R`, what ``V'`` and ``V`` need near :math:`|z| = 1` is
+
+    .. math::
+
+        R (1 - z) = R - 2c = \frac{1 + 2q_1 + 2q_2}{R + S} + D - (\sqrt{q_1} -
+        \sqrt{q_2})^2,
+
+    with no cancellation (:math:`R^2 - S^2 = 1 + 2q_1 + 2q_2` and :math:`D -
+    (\sqrt{q_1} - \sqrt{q_2})^2 = S - 2c`). Then :math:`P = R^2 (1 - z^2) =
+    (R - 2c)(R + 2c)`, :math:`V' = (4/\pi) / \sqrt{P}`, :math:`V = (2/\pi)
+    \arctan(2c / \sqrt{P})` and :math:`E[(\phi(u) - \phi(v))^2] = k_1 + k_2 - 2V`
+    with :math:`k_i = V(q_i, q_i, q_i)`, whose absolute error stays at rounding
+    because :math:`|\phi| \le 1`. Through the covariance, ``V'`` of two
+    near-duplicates loses a factor of about ``q`` in relative precision
+    (``1e-12`` at ``q = 1e4``).
     """
 
     name = "erf"
@@ -283,6 +465,8 @@ class Erf(DualActivation):
         "the erf tangent kernel grows by sigma_w**2 * (4/pi) / sqrt(1 + 4 q) per step at "
         "variance q, so use sigma_w <= 1 with sigma_b >= 0.1"
     )
+    difference_form = True
+    difference_work = 2
 
     def __call__(self, preactivation):
         return special.erf(preactivation)
@@ -292,9 +476,11 @@ class Erf(DualActivation):
 
     def diagonal(self, variance):
         variance = np.asarray(variance, dtype=np.float64)
-        kernel = (2.0 / np.pi) * np.arcsin(2.0 * variance / (1.0 + 2.0 * variance))
-        derivative = (4.0 / np.pi) / np.sqrt(1.0 + 4.0 * variance)
-        return kernel, derivative
+        root = np.sqrt(1.0 + 4.0 * variance)
+        # arcsin(2q / (1 + 2q)) = arctan(2q / sqrt(1 + 4q)): arcsin near 1 would
+        # lose a factor sqrt(q) of relative precision.
+        kernel = (2.0 / np.pi) * np.arctan(2.0 * variance / root)
+        return kernel, (4.0 / np.pi) / root
 
     def factors(self, variance):
         variance = np.asarray(variance, dtype=np.float64)
@@ -325,6 +511,57 @@ class Erf(DualActivation):
         np.divide(4.0 / np.pi, derivative_out, out=derivative_out)
         derivative_out *= row_inverse_root
         derivative_out *= column_inverse_root
+
+    def difference_factors(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        scale = 1.0 + 2.0 * variance
+        return (
+            self.diagonal(variance)[0],
+            np.sqrt(variance),
+            np.sqrt(2.0 * variance),
+            np.sqrt(scale),
+            scale,
+            2.0 * variance,
+        )
+
+    def cross_difference(
+        self,
+        difference,
+        row_factors,
+        column_factors,
+        difference_out,
+        derivative_out,
+        covariance_out,
+        work,
+    ):
+        row_kernel, row_root, row_root_two, row_root_scale, row_scale, _ = row_factors
+        column_kernel, column_root, column_root_two, column_root_scale, _, column_twice = (
+            column_factors
+        )
+        first, root_product = work[:2]
+        np.subtract(row_root, column_root, out=first)
+        first *= first
+        np.subtract(difference, first, out=first)  # S - 2c, exact to rounding
+        np.einsum("...,...->...", row_root_scale, column_root_scale, out=root_product)  # R
+        np.einsum("...,...->...", row_root_two, column_root_two, out=difference_out)  # S
+        difference_out += root_product
+        distance = derivative_out  # R (1 - z) = R - 2c
+        np.add(row_scale, column_twice, out=distance)  # 1 + 2 q1 + 2 q2 = R^2 - S^2
+        distance /= difference_out  # R - S
+        distance += first
+        twice_covariance = covariance_out
+        np.subtract(root_product, distance, out=twice_covariance)
+        np.add(root_product, twice_covariance, out=first)  # R (1 + z)
+        np.absolute(first, out=first)  # rounding at z = -1
+        first *= distance
+        np.sqrt(first, out=first)  # R sqrt(1 - z^2)
+        np.divide(twice_covariance, first, out=difference_out)  # z / sqrt(1 - z^2)
+        twice_covariance *= 0.5
+        np.arctan(difference_out, out=difference_out)  # arcsin z
+        np.divide(4.0 / np.pi, first, out=derivative_out)
+        difference_out *= -4.0 / np.pi  # -2 V
+        np.add(row_kernel, column_kernel, out=first)
+        difference_out += first
 
     def dual_gradient(self, covariance, variance1, variance2):
         r"""Partial derivatives of the erf dual map.

@@ -141,7 +141,7 @@ class RNTK:
         sequence has zero kernel with itself).
     block_size : int or (int, int), default (256, 1024)
         Rows and columns of pairs advanced together. Affects speed and memory
-        (about ``8 * (2 depth + 4) * rows * columns`` bytes per worker), never
+        (about ``8 * (2 depth + 5) * rows * columns`` bytes per worker), never
         the result.
     n_jobs : int, optional
         Worker threads; default all cores available to the process. With an
@@ -438,6 +438,11 @@ def kernel(
     rntk.KernelOverflowError
         If the kernel leaves the float64 range (``sigma_w`` too large for the
         sequence length); the message suggests a remedy.
+    rntk.KernelUnderflowError
+        If a sequence's kernel with itself falls below the range where the
+        floating-point type keeps full precision (inputs of scale around
+        ``1e-146`` and below with ``sigma_b = sigma_h = 0``); the message gives
+        an exact rescaling.
 
     Examples
     --------

@@ -19,11 +19,33 @@ layer, so a block of pairs needs ``O(L n1 n2)`` memory whatever the length.
 per-sequence path (a sequence with itself, whose variances ``q`` the cross
 recursion needs) and the pairwise block sweep both call it.
 
+The difference form (spec section 6). For two near-duplicate sequences the
+correlation ``Sigma / sqrt(q q')`` is 1 up to rounding, which leaves the angle
+between the states with an absolute error of ``sqrt(eps)`` and the NTK with
+about 8 digits. For activations that state their dual map in terms of
+differences (ReLU, erf: ``difference_form``), the pairwise sweep carries
+instead ``E = E[(h - h')^2]``, whose pre-activation counterpart ``D = E[(g -
+g')^2] = q + q' - 2 Sigma`` follows the same linear recursion without the bias
+(it cancels in ``g - g'``):
+
+.. math::
+
+    D_{l,s} = \sigma_{w,l}^2 E_{l,s-1} + \sigma_{u,l}^2 E_{l-1,s},
+    \qquad E_{0,s} = |x_s - x'_s|^2 / m,
+
+and the dual map turns ``D`` into ``E``, ``Kd`` and ``Sigma`` with full precision
+however close the two sequences are
+(:meth:`~rntk.activations.DualActivation.cross_difference`). ``K = (k + k' -
+E) / 2`` is recovered from the self kernels ``k = V(q, q, q)`` at the read-out.
+The per-sequence path and :mod:`rntk.sensitivity` use the covariance form.
+
 Sequences are aligned at their last step. Before a pair's first common step
 the state is the boundary value: ``K = sigma_h^2`` if both sequences start
 there together (equal lengths), ``K = 0`` if one has started and the other is
 still at its initial state ``h0`` (independent of it), and ``Kd * Theta = 0``
-(``h0`` is not trained).
+(``h0`` is not trained). In the difference form: ``E = 0`` for two sequences
+at the shared ``h0``, and ``E = k + sigma_h^2`` (``k`` the started one's self
+kernel at the step before) for one at ``h0`` and one started.
 """
 
 from __future__ import annotations
@@ -40,6 +62,7 @@ from .sequences import SequenceBatch
 
 __all__ = [
     "KernelOverflowError",
+    "KernelUnderflowError",
     "SequencePath",
     "StackPaths",
     "advance_layer",
@@ -55,6 +78,16 @@ class KernelOverflowError(FloatingPointError):
     """The kernel left the range of its floating-point type (sigma_w too large for the length)."""
 
 
+class KernelUnderflowError(FloatingPointError):
+    """The kernel fell below the range where its floating-point type keeps full precision.
+
+    Raised for inputs so small (around ``1e-146`` and below in float64 with
+    ``sigma_b = sigma_h = 0``) that a sequence's kernel with itself is zero or
+    within a factor ``1 / eps`` of the smallest normal number, where products
+    and differences of kernel values lose digits to gradual underflow.
+    """
+
+
 def advance_layer(
     kernel: np.ndarray,
     derivative_times_tangent: np.ndarray,
@@ -62,9 +95,10 @@ def advance_layer(
     derivative_times_tangent_below: np.ndarray | None,
     layer: int,
     hyper: Hyperparameters,
-    evaluate_dual: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+    evaluate_dual: Callable[..., None],
     covariance: np.ndarray,
     derivative: np.ndarray,
+    difference: np.ndarray | None = None,
 ) -> None:
     """Advance one layer by one step, in place.
 
@@ -76,25 +110,52 @@ def advance_layer(
     ``evaluate_dual(Sigma, K_out, Kd_out)`` evaluates the activation's dual map.
     ``covariance`` and ``derivative`` are work arrays of the state's shape; on
     exit ``covariance`` holds ``Sigma[l, s]``.
+
+    Given the work array ``difference``, the recursion is in its difference
+    form (see the module docstring): ``kernel`` and ``kernel_below`` hold
+    ``E`` instead of ``K``, ``D[l, s]`` is formed in ``difference`` (with no
+    bias term: the bias cancels in ``g - g'``; ``difference`` may be
+    ``kernel_below`` itself), and ``evaluate_dual(D, E_out, Kd_out,
+    Sigma_out)`` is the difference form of the dual map, which also writes
+    ``Sigma[l, s]`` into ``covariance`` for the tangent kernel.
     """
     w2 = hyper.sigma_w[layer] ** 2
     u2 = hyper.sigma_u[layer] ** 2
-    np.multiply(kernel_below, u2, out=covariance)
+    moment = covariance if difference is None else difference  # Sigma or D
+    np.multiply(kernel_below, u2, out=moment)
     np.multiply(kernel, w2, out=derivative)  # derivative is free until the dual writes it
-    covariance += derivative
-    covariance += hyper.sigma_b[layer] ** 2
+    moment += derivative
 
     # Theta[l, s] = Sigma + w2 Kd[l,s-1] Theta[l,s-1] + u2 Kd[l-1,s] Theta[l-1,s],
     # built in the state array: its old value is needed only here.
     tangent = derivative_times_tangent
     tangent *= w2
-    tangent += covariance
+    if difference is None:
+        covariance += hyper.sigma_b[layer] ** 2
+        tangent += covariance
     if derivative_times_tangent_below is not None:
         np.multiply(derivative_times_tangent_below, u2, out=derivative)
         tangent += derivative
 
-    evaluate_dual(covariance, kernel, derivative)
+    if difference is None:
+        evaluate_dual(covariance, kernel, derivative)
+    else:
+        evaluate_dual(difference, kernel, derivative, covariance)
+        tangent += covariance
     tangent *= derivative
+
+
+#: OpenBLAS multiplies on threads of its own above m * n * k = 65536 * 4. The blocks
+#: already run on every core, where those threads only contend: with two block
+#: threads a 256 x 1024 x 5 product took 1 to 19 ms instead of 0.4 ms in chunks.
+_SINGLE_THREAD_PRODUCT = 65536 * 4
+
+
+def _block_product(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> None:
+    """``out = left @ right.T``, in row chunks small enough for BLAS to stay on this thread."""
+    rows = max(1, _SINGLE_THREAD_PRODUCT // (right.shape[0] * left.shape[1]))
+    for start in range(0, left.shape[0], rows):
+        np.matmul(left[start : start + rows], right.T, out=out[start : start + rows])
 
 
 def input_covariance(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -103,9 +164,49 @@ def input_covariance(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np
     if n_features == 1:
         np.multiply(left, right.T, out=out)
     else:
-        np.matmul(left, right.T, out=out)
-    if n_features != 1:
+        _block_product(left, right, out)
         out *= 1.0 / n_features
+    return out
+
+
+#: Distances below this fraction f of the block's largest |x|^2 + |x'|^2 are
+#: recomputed directly. Above it the matrix-product form keeps a relative precision
+#: of eps / f, which moves the angle between the states (about sqrt(f) there) by
+#: about eps / sqrt(f), below 1e-14.
+_CANCELLATION_FRACTION = 2.0**-12
+
+
+def input_difference(left: np.ndarray, right: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``E[0, s] = |x_s - x'_s|^2 / m`` for all rows ``left`` (a, m) and columns ``right`` (b, m).
+
+    Computed without cancellation, so that near-duplicate steps keep the
+    relative precision of their difference. Univariate: ``(x - x')^2``.
+    Otherwise ``|x|^2 + |x'|^2 - 2 <x, x'>`` as one matrix product of ``[x,
+    |x|^2, 1]`` and ``[-2 x', 1, |x'|^2]`` (a third of the time of summing the
+    features' squared differences at three features), with the pairs where it
+    may cancel recomputed from the differences.
+    """
+    n_rows, n_features = left.shape
+    if n_features == 1:
+        np.subtract(left, right.T, out=out)
+        out *= out
+        return out
+    left_energy = np.einsum("im,im->i", left, left)
+    right_energy = np.einsum("im,im->i", right, right)
+    augmented_left = np.ones((n_rows, n_features + 2), left.dtype)
+    augmented_left[:, :n_features] = left
+    augmented_left[:, n_features] = left_energy
+    augmented_right = np.ones((right.shape[0], n_features + 2), right.dtype)
+    np.multiply(right, -2.0, out=augmented_right[:, :n_features])
+    augmented_right[:, n_features + 1] = right_energy
+    _block_product(augmented_left, augmented_right, out)
+    largest = float(left_energy.max(initial=0.0) + right_energy.max(initial=0.0))
+    close = out < _CANCELLATION_FRACTION * largest
+    if close.any():
+        close_rows, close_columns = np.divmod(np.flatnonzero(close), out.shape[1])
+        steps = left[close_rows] - right[close_columns]
+        out[close_rows, close_columns] = np.einsum("km,km->k", steps, steps)
+    out *= 1.0 / n_features
     return out
 
 
@@ -123,7 +224,9 @@ class SequencePath:
         zero before a sequence starts).
     factors : list over layers of tuples of ndarrays (max_length, n)
         The activation's per-sequence factors of ``variance``, used by the
-        cross recursion.
+        pairwise recursion: :meth:`~rntk.activations.DualActivation.difference_factors`
+        if the activation has a difference form, else
+        :meth:`~rntk.activations.DualActivation.factors`.
     prefix_nngp, prefix_ntk : ndarray (max_length, n), float64
         The last-step kernels of each prefix with itself: ``[r, i]`` is the
         kernel of sequence ``i`` without its last ``r`` steps (zero where
@@ -275,7 +378,10 @@ def sequence_path(
     def stored(array):
         return array.astype(dtype, copy=False) if array.dtype.kind == "f" else array
 
-    factors = [tuple(map(stored, activation.factors(variance[layer]))) for layer in range(depth)]
+    per_sequence_factors = (
+        activation.difference_factors if activation.difference_form else activation.factors
+    )
+    factors = [tuple(map(stored, per_sequence_factors(variance[layer]))) for layer in range(depth)]
     return SequencePath(
         batch.lengths, stored(batch.steps_from_end), variance, factors, prefix_nngp, prefix_ntk
     )
@@ -335,7 +441,55 @@ def stack_paths(
         stack_nngp, stack_ntk = self_kernels(path, hyper, activation, head)
         nngp += stack_nngp
         ntk += stack_ntk
+    if hyper.sigma_v > 0:
+        _check_underflow(batch, ntk / hyper.sigma_v**2, hyper, activation, dtype)
     return StackPaths(stacks, nngp, ntk)
+
+
+def _check_underflow(
+    batch: SequenceBatch,
+    self_kernel: np.ndarray,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+    dtype,
+) -> None:
+    """Raise :class:`KernelUnderflowError` if a sequence's kernel left the precise range.
+
+    ``self_kernel`` is the head's NTK of each sequence with itself, without the
+    factor ``sigma_v**2``. Below ``tiny / eps`` of ``dtype`` the pairwise
+    recursion would form differences and products in the subnormal range. A
+    self kernel of exactly 0 is an underflow only if some nonzero input step of
+    that sequence has an energy ``|x_t|^2 / m`` below the normal range (an
+    all-zero sequence with ``sigma_b = sigma_h = 0`` has kernel 0, exactly).
+    """
+    info = np.finfo(dtype)
+    smallest = float(info.tiny) / float(info.eps)
+    too_small = (self_kernel > 0) & (self_kernel < smallest)
+    if self_kernel.min(initial=np.inf) == 0.0:
+        steps = batch.steps_from_end
+        energy = np.einsum("tim,tim->ti", steps, steps) / batch.n_features
+        lost = (np.any(steps != 0, axis=2) & (energy < float(info.tiny))).any(axis=0)
+        too_small |= lost & (self_kernel == 0)
+    if not too_small.any():
+        return
+    sequence = int(np.flatnonzero(too_small)[0])
+    scale = float(np.abs(batch.steps_from_end[:, sequence]).max())
+    homogeneous = activation.homogeneous and not (hyper.sigma_b.any() or hyper.sigma_h.any())
+    remedy = (
+        "with sigma_b = sigma_h = 0 this kernel is homogeneous, K(c x, c x') = "
+        "c**2 K(x, x'), so scaling the inputs by a power of two c and the kernel by "
+        "1 / c**2 is exact, and the normalized kernel does not change"
+        if homogeneous
+        else "the kernel depends on the scale of the inputs, so rescale them as part of the "
+        "model, or use sigma_b > 0"
+    )
+    raise KernelUnderflowError(
+        f"the RNTK underflowed {np.dtype(dtype).name} on a sequence whose largest input is "
+        f"{scale:.3g}: its kernel with itself ({float(self_kernel[sequence]):.3g}) is below "
+        f"{smallest:.3g}, where {np.dtype(dtype).name} loses precision (activation "
+        f"{activation.name or type(activation).__name__}, {hyper.describe()}). Multiply the "
+        f"inputs by a constant: {remedy}"
+    )
 
 
 def model_block(
@@ -457,7 +611,9 @@ def _sweep(
     growing prefix of the rows and of the columns, so the sweep updates only
     those pairs and a pair costs ``min(T_i, T_j)`` steps. ``layout`` pairs
     every row with every column (:class:`_ActiveRectangle`) or row ``i`` with
-    column ``i`` only (:class:`_ActivePairs`).
+    column ``i`` only (:class:`_ActivePairs`). The recursion carries ``E`` if
+    the activation has a difference form (:class:`_DifferenceForm`), else
+    ``K`` (:class:`_CovarianceForm`).
 
     With ``read_stride=None`` the kernels are read after the last step (the
     last-step head). Otherwise they are summed over the steps ``0, k, 2k, ...``
@@ -479,28 +635,28 @@ def _sweep(
     # (longer than r + 1) pair with those starting at r through the boundary value.
     active_rows = _active_counts(rows.lengths, horizon + 1)
     active_columns = _active_counts(columns.lengths, horizon + 1)
+    form_type = _DifferenceForm if activation.difference_form else _CovarianceForm
+    form = form_type(rows, columns, hyper, activation, horizon, read_stride)
     dtype = rows.steps_from_end.dtype
-    state = layout(rows.n_sequences, columns.n_sequences, hyper, dtype, read_stride is not None)
+    state = layout(
+        rows.n_sequences, columns.n_sequences, depth, dtype, read_stride is not None, form.n_work
+    )
 
-    with np.errstate(over="ignore", invalid="ignore"):
+    # 0/0 and x/0 arise at zero variance and are replaced by the activation.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for step in range(horizon - 1, -1, -1):
             a, b = int(active_rows[step]), int(active_columns[step])
-            state.grow(a, b, int(active_rows[step + 1]), int(active_columns[step + 1]))
-            covariance, derivative, scratch, inputs = state.work_arrays()
-            below = state.input_covariance(
-                rows.steps_from_end[step, :a], columns.steps_from_end[step, :b], inputs
+            entering = state.grow(a, b, int(active_rows[step + 1]), int(active_columns[step + 1]))
+            form.enter(state, entering, step)
+            covariance, derivative, inputs, *work = state.work_arrays()
+            below = form.input_term(
+                state, rows.steps_from_end[step, :a], columns.steps_from_end[step, :b], inputs, work
             )
             below_tangent = None
             for layer in range(depth):
                 row_factors, column_factors = state.factors(
                     rows.factors[layer], columns.factors[layer], step
                 )
-
-                def block_dual(
-                    sigma, kernel_out, derivative_out, r=row_factors, c=column_factors, work=scratch
-                ):
-                    activation.cross(sigma, r, c, kernel_out, derivative_out, work)
-
                 kernel, derivative_times_tangent = state.layer(layer)
                 advance_layer(
                     kernel,
@@ -509,52 +665,221 @@ def _sweep(
                     below_tangent,
                     layer,
                     hyper,
-                    block_dual,
+                    form.dual_map(row_factors, column_factors, work),
                     covariance,
                     derivative,
+                    form.difference_array(inputs),
                 )
                 below, below_tangent = kernel, derivative_times_tangent
             if read_stride is not None and step % read_stride == 0:
-                state.read()
+                form.read(state)
 
-    kernel, derivative_times_tangent = state.readout()
+    kernel, derivative_times_tangent = form.readout(state)
     scale = hyper.sigma_v**2
     # New arrays, so the block's state buffers are freed while the result waits.
     return scale * kernel, scale * (kernel + derivative_times_tangent)
 
 
+class _CovarianceForm:
+    """The pairwise recursion carrying ``K = E[h h']`` (spec section 3).
+
+    For activations with no difference form: the dual map is evaluated from
+    the covariance ``Sigma``, whose correlation is 1 up to rounding for two
+    near-duplicate sequences. Pairs enter with ``K = sigma_h^2`` if both
+    sequences start together (equal lengths), else 0.
+    """
+
+    def __init__(self, rows, columns, hyper, activation, horizon, read_stride):
+        self.activation = activation
+        self.depth = hyper.depth
+        self.initial_variance = hyper.sigma_h**2
+        self.n_work = 4  # Sigma, Kd, the input covariance, one for the dual map
+
+    def enter(self, state, entering, step: int) -> None:
+        """Give the pairs that become active at ``step`` their boundary state."""
+        together = entering.get("both start")
+        if together is None:
+            return
+        for layer in range(self.depth):
+            if self.initial_variance[layer]:
+                state.assign(state.layer(layer)[0], together, self.initial_variance[layer])
+
+    def input_term(self, state, row_inputs, column_inputs, out, work) -> np.ndarray:
+        return state.input_covariance(row_inputs, column_inputs, out)
+
+    def dual_map(self, row_factors, column_factors, work):
+        """The dual map of one layer and step, as :func:`advance_layer` calls it."""
+        activation, scratch = self.activation, work[0]
+
+        def evaluate_dual(covariance, kernel_out, derivative_out):
+            activation.cross(
+                covariance, row_factors, column_factors, kernel_out, derivative_out, scratch
+            )
+
+        return evaluate_dual
+
+    def difference_array(self, inputs):
+        """The work array for ``D`` in :func:`advance_layer` (none: the state is ``K``)."""
+        return None
+
+    def read(self, state) -> None:
+        """Add the top layer's ``K`` and ``Kd * Theta`` to the sums of the read cells."""
+        kernel_sum, tangent_sum = state.sums()
+        kernel, derivative_times_tangent = state.layer(self.depth - 1)
+        kernel_sum += kernel
+        tangent_sum += derivative_times_tangent
+
+    def readout(self, state) -> tuple[np.ndarray, np.ndarray]:
+        """``(K, Kd * Theta)`` of the top layer after the last step, or their sums."""
+        return state.sums() if state.accumulate else state.layer(self.depth - 1)
+
+
+class _DifferenceForm(_CovarianceForm):
+    r"""The pairwise recursion carrying ``E = E[(h - h')^2]`` (spec section 6).
+
+    The variance of the difference of the pre-activations follows the same
+    linear recursion as the covariance, without the bias (it cancels):
+
+    .. math::
+
+        D_{l,s} = \sigma_{w,l}^2 E_{l,s-1} + \sigma_{u,l}^2 E_{l-1,s},
+        \qquad E_{0,s} = |x_s - x'_s|^2 / m,
+
+    and the dual map in its difference form turns ``D`` into ``E`` and
+    ``Kd`` with full relative precision, however close the two sequences are.
+    The dual map also gives ``Sigma`` for the tangent kernel, and ``K = (k + k'
+    - E) / 2`` comes back from the per-sequence self kernels at the read-out.
+
+    Boundary: two sequences that start together share ``h0``, so ``E = 0``. If
+    one has started and the other is still at ``h0`` (independent of the
+    started state, which has ``E[h^2] = k``), ``E = k + sigma_h^2``; this is the
+    covariance form's ``K = 0`` boundary, as ``(k + sigma_h^2 - E) / 2 = 0``.
+    """
+
+    def __init__(self, rows, columns, hyper, activation, horizon, read_stride):
+        super().__init__(rows, columns, hyper, activation, horizon, read_stride)
+        self.n_work = 3 + activation.difference_work  # Sigma, Kd, E[0] and D, the dual map's
+        # The self kernels k = V(q, q, q) (the first difference factor) per layer.
+        self.row_kernels = [factors[0] for factors in rows.factors]
+        self.column_kernels = [factors[0] for factors in columns.factors]
+        if read_stride is not None:
+            # A pair entering at step r is read at the read steps r' <= r; the
+            # per-sequence part of K at those cells sums to these (see read).
+            self.row_read_sums = _read_sums(self.row_kernels[-1], horizon, read_stride)
+            self.column_read_sums = _read_sums(self.column_kernels[-1], horizon, read_stride)
+
+    def enter(self, state, entering, step: int) -> None:
+        for layer in range(self.depth):
+            difference = state.layer(layer)[0]
+            if "row started" in entering:
+                state.assign(
+                    difference,
+                    entering["row started"],
+                    self.initial_variance[layer],
+                    row_values=self.row_kernels[layer][step + 1],
+                )
+            if "column started" in entering:
+                state.assign(
+                    difference,
+                    entering["column started"],
+                    self.initial_variance[layer],
+                    column_values=self.column_kernels[layer][step + 1],
+                )
+        if state.accumulate:
+            # The read-out sums 2 K = k + k' - E over the read cells: the
+            # per-sequence part here, the E part as the cells are read.
+            kernel_sum = state.sums()[0]
+            for region in entering.values():
+                state.assign(
+                    kernel_sum,
+                    region,
+                    0.0,
+                    self.row_read_sums[step],
+                    self.column_read_sums[step],
+                )
+
+    def input_term(self, state, row_inputs, column_inputs, out, work) -> np.ndarray:
+        return state.input_difference(row_inputs, column_inputs, out)
+
+    def dual_map(self, row_factors, column_factors, work):
+        activation = self.activation
+
+        def evaluate_dual(difference, difference_out, derivative_out, covariance_out):
+            activation.cross_difference(
+                difference,
+                row_factors,
+                column_factors,
+                difference_out,
+                derivative_out,
+                covariance_out,
+                work,
+            )
+
+        return evaluate_dual
+
+    def difference_array(self, inputs):
+        # E[0, s] is needed only to form D[1, s]: D is formed in its place.
+        return inputs
+
+    def read(self, state) -> None:
+        kernel_sum, tangent_sum = state.sums()
+        difference, derivative_times_tangent = state.layer(self.depth - 1)
+        kernel_sum -= difference
+        tangent_sum += derivative_times_tangent
+
+    def readout(self, state) -> tuple[np.ndarray, np.ndarray]:
+        if state.accumulate:
+            twice_kernel, derivative_times_tangent = state.sums()
+            return 0.5 * twice_kernel, derivative_times_tangent
+        difference, derivative_times_tangent = state.layer(self.depth - 1)
+        (row_kernel,), (column_kernel,) = state.factors(
+            (self.row_kernels[-1],), (self.column_kernels[-1],), 0
+        )
+        kernel = np.add(row_kernel, column_kernel)
+        kernel -= difference
+        kernel *= 0.5
+        return kernel, derivative_times_tangent
+
+
+def _read_sums(kernels: np.ndarray, horizon: int, read_stride: int) -> np.ndarray:
+    """``[r, i]``: the sum of ``kernels[r', i]`` over the read steps ``r' <= r`` (r < horizon)."""
+    read = np.zeros((horizon, 1), kernels.dtype)
+    read[::read_stride] = 1.0
+    return np.cumsum(kernels[:horizon] * read, axis=0)
+
+
 class _ActiveRectangle:
-    """The recursion state (``K`` and ``Kd * Theta`` per layer) of the active pairs.
+    """The recursion state (``K`` or ``E``, and ``Kd * Theta`` per layer) of the active pairs.
 
     The active pairs are the first ``a`` rows times the first ``b`` columns.
     They are stored as contiguous ``(a, b)`` arrays, because NumPy runs 2-3
     times slower on a strided sub-rectangle of a larger array. New rows are
     appended in place; new columns change the row stride, so the state is
     copied into a second buffer (at most once per distinct column length).
-    Pairs enter with the boundary state: ``K = sigma_h^2`` when both
-    sequences start at this step (equal lengths), else 0; ``Kd * Theta = 0``.
-    With ``accumulate``, two more planes hold the sums of the top layer's
-    ``K`` and ``Kd * Theta`` over the read steps; they move with the state.
+    New pairs start at 0; the form then sets their boundary state. With
+    ``accumulate``, two more planes hold the sums over the read cells; they
+    move with the state.
     """
 
-    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters, dtype, accumulate):
-        self.depth = hyper.depth
-        self.initial_variance = hyper.sigma_h**2
+    def __init__(self, n_rows: int, n_columns: int, depth: int, dtype, accumulate, n_work):
+        self.depth = depth
         planes = 2 * self.depth + (2 if accumulate else 0)
         self.buffer = np.empty((planes, n_rows * n_columns), dtype)
         self.spare = np.empty_like(self.buffer)
-        self.work = np.empty((4, n_rows * n_columns), dtype)
+        self.work = np.empty((n_work, n_rows * n_columns), dtype)
         self.accumulate = accumulate
         self.rows = self.columns = 0
 
     def _view(self, buffer, rows, columns):
         return buffer[:, : rows * columns].reshape(buffer.shape[0], rows, columns)
 
-    def grow(self, rows: int, columns: int, started_rows: int, started_columns: int) -> None:
-        """Make the first ``rows x columns`` pairs active.
+    def grow(self, rows: int, columns: int, started_rows: int, started_columns: int) -> dict:
+        """Make the first ``rows x columns`` pairs active; return where the new ones are.
 
         ``started_rows`` (``started_columns``) sequences had started before
-        this step; the ones after them start now.
+        this step; the ones after them start now. The new pairs are returned as
+        regions for :meth:`assign`, by whether both sequences start now, or
+        only the column or only the row (the other one having started).
         """
         old_rows, old_columns = self.rows, self.columns
         if columns != old_columns:
@@ -565,42 +890,55 @@ class _ActiveRectangle:
         if rows != old_rows:
             self._view(self.buffer, rows, columns)[:, old_rows:] = 0.0
         self.rows, self.columns = rows, columns
-        both_start_now = (slice(started_rows, rows), slice(started_columns, columns))
-        for layer in range(self.depth):
-            if self.initial_variance[layer]:
-                self.layer(layer)[0][both_start_now] = self.initial_variance[layer]
+        # Sequences that had started are active already, except at the first step,
+        # when only one side can have started: no new pair has both started.
+        regions = {
+            "both start": (slice(started_rows, rows), slice(started_columns, columns)),
+            "row started": (slice(0, started_rows), slice(started_columns, columns)),
+            "column started": (slice(started_rows, rows), slice(0, started_columns)),
+        }
+        return {
+            kind: (r, c)
+            for kind, (r, c) in regions.items()
+            if r.stop > r.start and c.stop > c.start
+        }
+
+    def assign(self, plane, region, value, row_values=None, column_values=None) -> None:
+        """Set ``plane`` on ``region`` to ``value + row_values[i] + column_values[j]``."""
+        row_part, column_part = region
+        target = plane[row_part, column_part]
+        target[...] = value
+        if row_values is not None:
+            target += row_values[row_part, None]
+        if column_values is not None:
+            target += column_values[column_part]
 
     def work_arrays(self) -> list[np.ndarray]:
-        """Four scratch arrays of the active pairs' shape."""
+        """Scratch arrays of the active pairs' shape."""
         return [w[: self.rows * self.columns].reshape(self.rows, self.columns) for w in self.work]
 
     def input_covariance(self, row_inputs, column_inputs, out) -> np.ndarray:
         return input_covariance(row_inputs, column_inputs, out)
 
+    def input_difference(self, row_inputs, column_inputs, out) -> np.ndarray:
+        return input_difference(row_inputs, column_inputs, out)
+
     def factors(self, row_factors, column_factors, step: int) -> tuple[tuple, tuple]:
-        """A layer's per-sequence factors at ``step``, as a column and a row vector."""
+        """Per-sequence factors at ``step``, as a column and a row vector."""
         return (
             tuple(f[step, : self.rows, None] for f in row_factors),
             tuple(f[step, None, : self.columns] for f in column_factors),
         )
 
     def layer(self, layer: int) -> tuple[np.ndarray, np.ndarray]:
-        """Views ``(K, Kd * Theta)`` of one layer's active pairs."""
+        """Views ``(K or E, Kd * Theta)`` of one layer's active pairs."""
         view = self._view(self.buffer, self.rows, self.columns)
         return view[layer], view[self.depth + layer]
 
-    def read(self) -> None:
-        """Add the top layer's ``K`` and ``Kd * Theta`` to the sums of the read steps."""
+    def sums(self) -> tuple[np.ndarray, np.ndarray]:
+        """Views of the two planes that hold the sums over the read cells."""
         view = self._view(self.buffer, self.rows, self.columns)
-        view[-2] += view[self.depth - 1]
-        view[-1] += view[2 * self.depth - 1]
-
-    def readout(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(K, Kd * Theta)`` of the top layer after the last step, or their sums."""
-        if self.accumulate:
-            view = self._view(self.buffer, self.rows, self.columns)
-            return view[-2], view[-1]
-        return self.layer(self.depth - 1)
+        return view[-2], view[-1]
 
 
 class _ActivePairs(_ActiveRectangle):
@@ -611,17 +949,26 @@ class _ActivePairs(_ActiveRectangle):
     the first ``min(a, b)``; the state is one-dimensional.
     """
 
-    def __init__(self, n_rows: int, n_columns: int, hyper: Hyperparameters, dtype, accumulate):
-        super().__init__(min(n_rows, n_columns), 1, hyper, dtype, accumulate)
+    def __init__(self, n_rows: int, n_columns: int, depth: int, dtype, accumulate, n_work):
+        super().__init__(min(n_rows, n_columns), 1, depth, dtype, accumulate, n_work)
 
-    def grow(self, rows: int, columns: int, started_rows: int, started_columns: int) -> None:
-        pairs = min(rows, columns)
-        self.buffer[:, self.rows : pairs] = 0.0
+    def grow(self, rows: int, columns: int, started_rows: int, started_columns: int) -> dict:
+        old, pairs = self.rows, min(rows, columns)
+        self.buffer[:, old:pairs] = 0.0
         self.rows, self.columns = pairs, 1
-        both_start_now = slice(max(started_rows, started_columns), pairs)
-        for layer in range(self.depth):
-            if self.initial_variance[layer]:
-                self.buffer[layer, both_start_now] = self.initial_variance[layer]
+        regions = {
+            "both start": slice(max(started_rows, started_columns, old), pairs),
+            "row started": slice(max(started_columns, old), min(started_rows, pairs)),
+            "column started": slice(max(started_rows, old), min(started_columns, pairs)),
+        }
+        return {kind: part for kind, part in regions.items() if part.stop > part.start}
+
+    def assign(self, plane, region, value, row_values=None, column_values=None) -> None:
+        plane[region] = value
+        if row_values is not None:
+            plane[region] += row_values[region]
+        if column_values is not None:
+            plane[region] += column_values[region]
 
     def _view(self, buffer, rows, columns):
         return buffer[:, :rows]
@@ -632,6 +979,12 @@ class _ActivePairs(_ActiveRectangle):
     def input_covariance(self, row_inputs, column_inputs, out) -> np.ndarray:
         pairs = self.rows
         np.einsum("im,im->i", row_inputs[:pairs], column_inputs[:pairs], out=out)
+        out *= 1.0 / row_inputs.shape[1]
+        return out
+
+    def input_difference(self, row_inputs, column_inputs, out) -> np.ndarray:
+        steps = row_inputs[: self.rows] - column_inputs[: self.rows]
+        np.einsum("im,im->i", steps, steps, out=out)
         out *= 1.0 / row_inputs.shape[1]
         return out
 

@@ -269,7 +269,8 @@ def _identical_groups(paths: StackPaths) -> dict[bytes, list[int]]:
     groups: dict[bytes, list[int]] = {}
     path = paths.stacks[0]  # the other stack reads the same sequences reversed
     for i, length in enumerate(path.lengths):
-        key = path.steps_from_end[:length, i].tobytes()
+        # Adding 0.0 turns -0.0 into 0.0: equal numbers, so the same sequence.
+        key = (path.steps_from_end[:length, i] + 0.0).tobytes()
         groups.setdefault(key, []).append(i)
     return groups
 

@@ -112,10 +112,27 @@ class Params:
     sv: float
 
 
+#: The library's documented default scales (rntk.hyperparameters), restated here.
+DOCUMENTED_DEFAULTS = {
+    "relu": {"sigma_w": math.sqrt(2.0), "sigma_u": 1.0},
+    "erf": {"sigma_w": 1.0, "sigma_u": 0.1},
+}
+
+
 def make_params(
-    activation="relu", depth=1, sigma_w=1.0, sigma_u=1.0, sigma_b=0.1, sigma_h=0.0, sigma_v=1.0
+    activation="relu",
+    depth=1,
+    sigma_w=None,
+    sigma_u=None,
+    sigma_b=0.1,
+    sigma_h=0.0,
+    sigma_v=1.0,
 ) -> Params:
-    """Broadcast scalars to one value per layer (the library's defaults)."""
+    """Broadcast scalars to one value per layer; ``None`` is the documented default."""
+    if sigma_w is None:
+        sigma_w = DOCUMENTED_DEFAULTS[activation]["sigma_w"]
+    if sigma_u is None:
+        sigma_u = DOCUMENTED_DEFAULTS[activation]["sigma_u"]
 
     def per_layer(value):
         values = [float(value)] * depth if np.ndim(value) == 0 else [float(v) for v in value]

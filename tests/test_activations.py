@@ -472,7 +472,7 @@ def test_hermite_diagonal_is_quadrature_without_truncation():
 def test_hermite_kernel_matches_erf_kernel():
     rng = np.random.default_rng(0)
     X = [rng.standard_normal((t, 2)) for t in rng.integers(3, 12, size=10)]
-    params = dict(depth=2, sigma_h=0.3, get=("nngp", "ntk"))
+    params = dict(depth=2, sigma_u=1.0, sigma_h=0.3, get=("nngp", "ntk"))
     exact = rntk.kernel(X, activation="erf", **params)
     series = rntk.kernel(X, activation=Hermite(erf, _erf_derivative, degree=64), **params)
     for name in ("nngp", "ntk"):

@@ -313,7 +313,8 @@ def test_a_sigkilled_process_resumes_with_only_the_missing_blocks(tmp_path, monk
         (dict(sigma_h=[0.0, 0.1]), "sigma_h"),
         (dict(readout="mean"), "readout"),
         (dict(bidirectional=True), "bidirectional"),
-        (dict(activation="erf"), "activation, activation dual map, activation name"),
+        # erf brings its own default sigma_u (0.1).
+        (dict(activation="erf"), "activation, activation dual map, activation name, sigma_u"),
         (dict(activation=Hermite(np.sin, np.cos, name="tanh")), "activation dual map"),
         (dict(get="nngp"), "kernel"),
         (dict(normalize=False), "normalize"),

@@ -142,15 +142,25 @@ def test_many_sequences_in_small_blocks_match_the_oracle(
         assert_relative_close(got, expected, ORACLE_RTOL)
 
 
-def test_defaults_match_the_oracle_with_stated_defaults():
-    """sigma_w=1, sigma_u=1, sigma_b=0.1, sigma_h=0, sigma_v=1, relu, depth 1, NTK."""
+@pytest.mark.parametrize(
+    "activation, stated",
+    [
+        ("relu", {"sigma_w": 2**0.5, "sigma_u": 1, "sigma_b": 0.1, "sigma_h": 0, "sigma_v": 1}),
+        ("erf", {"sigma_w": 1, "sigma_u": 0.1, "sigma_b": 0.1, "sigma_h": 0, "sigma_v": 1}),
+    ],
+)
+def test_defaults_match_the_oracle_with_stated_defaults(activation, stated):
+    """The defaults of the docs: per activation, depth 1, NTK."""
     rng = np.random.default_rng(7)
     X = random_sequences(rng, [4, 7, 2], 1, as_univariate=True)
-    expected = reference.gram(
-        X, activation="relu", depth=1, sigma_w=1, sigma_u=1, sigma_b=0.1, sigma_h=0, sigma_v=1
-    )
-    assert_relative_close(rntk.kernel(X), expected, ORACLE_RTOL)
-    assert_relative_close(rntk.RNTK()(X), expected, ORACLE_RTOL)
+    expected = reference.gram(X, activation=activation, depth=1, **stated)
+    assert_relative_close(rntk.kernel(X, activation=activation), expected, ORACLE_RTOL)
+    assert_relative_close(rntk.RNTK(activation=activation)(X), expected, ORACLE_RTOL)
+    model = rntk.RNTK(activation=activation)
+    for name, value in stated.items():
+        assert np.all(getattr(model.hyperparameters, name) == value), name
+    # A scale given explicitly overrides the activation's default.
+    assert rntk.RNTK(activation=activation, sigma_w=0.5).hyperparameters.sigma_w[0] == 0.5
 
 
 def test_callable_object_equals_function():

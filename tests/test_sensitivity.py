@@ -250,7 +250,7 @@ def test_last_step_head_is_unchanged():
     x = np.array([[0.3, -1.1], [1.4, 0.2], [-0.7, 0.9], [0.5, 0.5], [-1.2, -0.4], [0.8, -0.6]])
     x2 = np.array([[1.0, 0.1], [-0.3, 0.7], [0.6, -1.3], [-0.9, 0.4]])
     relu = {"depth": 2, "sigma_w": 1.3, "sigma_b": 0.2, "sigma_h": 0.5}
-    erf = {"activation": "erf", "get": "nngp", "sigma_w": 1.2, "sigma_h": 0.3}
+    erf = {"activation": "erf", "get": "nngp", "sigma_w": 1.2, "sigma_u": 1.0, "sigma_h": 0.3}
     expected = {
         "relu": [0.40798053330566064, 0.5173185287217014, 0.35930089513816343,
                  0.32681285882272565, 0.41288097860046913, 0.1140477108871564],

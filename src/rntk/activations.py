@@ -73,6 +73,9 @@ class DualActivation(ABC):
     name: str = ""
     #: What makes the kernel of long sequences grow and how to avoid it (for errors).
     growth_advice: str = "use a smaller sigma_w"
+    #: This activation's defaults for the scales it needs other than the generic
+    #: ones of :data:`rntk.hyperparameters.DEFAULTS` (used where a scale is None).
+    default_scales: dict = {}
     #: Whether :meth:`difference_factors` and :meth:`cross_difference` are defined,
     #: so that the recursion can carry the variance of the difference of two states.
     difference_form: bool = False
@@ -270,6 +273,9 @@ class ReLU(DualActivation):
 
     name = "relu"
     growth_advice = "the ReLU variance grows like (sigma_w**2 / 2)**T, so use sigma_w <= sqrt(2)"
+    # Critical: sigma_w**2 V' = 1, so every step keeps its weight (spread of the
+    # per-step sensitivity about 1.1) and the variance grows only linearly.
+    default_scales = {"sigma_w": float(np.sqrt(2.0))}
     difference_form = True
     difference_work = 2
     homogeneous = True
@@ -461,6 +467,11 @@ class Erf(DualActivation):
     """
 
     name = "erf"
+    # Small input weights keep the variance near the fixed point where
+    # sigma_w**2 V' = 0.97 (sigma_w = 1, sigma_b = 0.1): long memory, still bounded.
+    # With sigma_u = 1 the inputs drive V' down to about 0.5 and the kernel
+    # forgets all but the last few steps.
+    default_scales = {"sigma_u": 0.1}
     growth_advice = (
         "the erf tangent kernel grows by sigma_w**2 * (4/pi) / sqrt(1 + 4 q) per step at "
         "variance q, so use sigma_w <= 1 with sigma_b >= 0.1"

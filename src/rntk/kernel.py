@@ -9,7 +9,7 @@ import numpy as np
 from .activations import DualActivation, get_activation
 from .checkpoint import computation_fingerprint, gram_file_paths, open_gram_files
 from .heads import Head
-from .hyperparameters import DEFAULTS, Hyperparameters
+from .hyperparameters import Hyperparameters
 from .options import KernelPair, check_flag, check_positive_integer, kernel_result, parse_get
 from .recursion import StackPaths, stack_paths
 from .scheduling import DEFAULT_BLOCK_SHAPE, compute_gram
@@ -107,15 +107,18 @@ class RNTK:
 
     Parameters
     ----------
-    activation : {"relu", "erf"} or DualActivation, default "relu"
+    activation : {"relu", "erf", "tanh"} or DualActivation, default "relu"
     depth : int, default 1
         Number of recurrent layers.
-    sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, default 1, 1, 0.1, 0
+    sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, optional
         Scales of the recurrent weights, input weights, biases and initial
         state; a scalar applies to every layer, a sequence gives one per layer.
-        The defaults keep the kernel bounded for sequences of any length;
-        ``sigma_w = sqrt(2)`` weights all steps about evenly for ReLU, and
-        above it the ReLU kernel grows like ``(sigma_w**2 / 2)**T``.
+        Defaults depend on the activation (:mod:`rntk.hyperparameters`): ReLU
+        ``sqrt(2), 1, 0.1, 0`` (the critical ``sigma_w``, where every step
+        weighs about the same; above it the ReLU kernel grows like
+        ``(sigma_w**2 / 2)**T``), erf ``1, 0.1, 0.1, 0`` (small input weights
+        keep erf near its critical point), others ``1, 1, 0.1, 0``. They keep
+        the kernel bounded for sequences of any length.
     sigma_v : float, default 1
         Scale of the read-out weights (multiplies both kernels by ``sigma_v**2``).
     readout : {"last", "mean"}, default "last"
@@ -187,11 +190,11 @@ class RNTK:
         self,
         activation: str | DualActivation = "relu",
         depth: int = 1,
-        sigma_w=DEFAULTS["sigma_w"],
-        sigma_u=DEFAULTS["sigma_u"],
-        sigma_b=DEFAULTS["sigma_b"],
-        sigma_h=DEFAULTS["sigma_h"],
-        sigma_v: float = DEFAULTS["sigma_v"],
+        sigma_w=None,
+        sigma_u=None,
+        sigma_b=None,
+        sigma_h=None,
+        sigma_v: float | None = None,
         readout: str = "last",
         bidirectional: bool = False,
         pool_stride: int = 1,
@@ -205,7 +208,7 @@ class RNTK:
     ):
         self.activation = activation
         self.hyperparameters = Hyperparameters.from_arguments(
-            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v
+            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=self.activation
         )
         self.head = Head.from_arguments(readout, bidirectional, pool_stride)
         self.get = get
@@ -383,11 +386,11 @@ def kernel(
     *,
     activation: str | DualActivation = "relu",
     depth: int = 1,
-    sigma_w=DEFAULTS["sigma_w"],
-    sigma_u=DEFAULTS["sigma_u"],
-    sigma_b=DEFAULTS["sigma_b"],
-    sigma_h=DEFAULTS["sigma_h"],
-    sigma_v: float = DEFAULTS["sigma_v"],
+    sigma_w=None,
+    sigma_u=None,
+    sigma_b=None,
+    sigma_h=None,
+    sigma_v: float | None = None,
     readout: str = "last",
     bidirectional: bool = False,
     pool_stride: int = 1,

@@ -40,7 +40,7 @@ import numpy as np
 
 from .activations import DualActivation, get_activation
 from .heads import Head
-from .hyperparameters import DEFAULTS, Hyperparameters
+from .hyperparameters import Hyperparameters
 from .sequences import SequenceBatch, as_sequences
 
 __all__ = ["RNN"]
@@ -433,9 +433,10 @@ class RNN:
     activation : {"relu", "erf"} or DualActivation, default "relu"
         The nonlinearity ``phi``; a custom :class:`~rntk.activations.DualActivation`
         must implement ``phi`` (``__call__``) and ``phi'`` (``derivative``).
-    sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, default 1, 1, 0.1, 0
+    sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, optional
         Scales of the recurrent weights, input weights, biases and initial
-        state, one value or one per layer, as in :func:`rntk.kernel`.
+        state, one value or one per layer, with the activation's defaults, as
+        in :func:`rntk.kernel`.
     sigma_v : float, default 1
         Scale of the read-out weights (of each stack when bidirectional).
     readout : {"last", "mean"}, default "last"
@@ -541,11 +542,11 @@ class RNN:
         *,
         depth: int = 1,
         activation: str | DualActivation = "relu",
-        sigma_w=DEFAULTS["sigma_w"],
-        sigma_u=DEFAULTS["sigma_u"],
-        sigma_b=DEFAULTS["sigma_b"],
-        sigma_h=DEFAULTS["sigma_h"],
-        sigma_v: float = DEFAULTS["sigma_v"],
+        sigma_w=None,
+        sigma_u=None,
+        sigma_b=None,
+        sigma_h=None,
+        sigma_v: float | None = None,
         readout: str = "last",
         bidirectional: bool = False,
         pool_stride: int = 1,
@@ -555,10 +556,10 @@ class RNN:
         seed=None,
     ):
         self.width = _check_positive_integer(width, "width")
-        self.hyperparameters = Hyperparameters.from_arguments(
-            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v
-        )
         self.activation = get_activation(activation)
+        self.hyperparameters = Hyperparameters.from_arguments(
+            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=self.activation
+        )
         _check_finite_activation(self.activation)
         self.head = Head.from_arguments(readout, bidirectional, pool_stride)
         if not isinstance(tied, (bool, np.bool_)):

@@ -79,7 +79,7 @@ import numpy as np
 
 from .activations import DualActivation, DualGradient, get_activation
 from .heads import Head
-from .hyperparameters import DEFAULTS, Hyperparameters
+from .hyperparameters import Hyperparameters
 from .recursion import KernelOverflowError, advance_layer, overflow_message, sequence_path
 from .sequences import as_sequences
 
@@ -95,11 +95,11 @@ def sensitivity(
     *,
     activation: str | DualActivation = "relu",
     depth: int = 1,
-    sigma_w=DEFAULTS["sigma_w"],
-    sigma_u=DEFAULTS["sigma_u"],
-    sigma_b=DEFAULTS["sigma_b"],
-    sigma_h=DEFAULTS["sigma_h"],
-    sigma_v: float = DEFAULTS["sigma_v"],
+    sigma_w=None,
+    sigma_u=None,
+    sigma_b=None,
+    sigma_h=None,
+    sigma_v: float | None = None,
     get: str = "ntk",
     readout: str = "last",
     bidirectional: bool = False,
@@ -199,8 +199,10 @@ def sensitivity(
             f"x2 has {second.shape[1]} features per step but x has {first.shape[1]}; "
             "they must match"
         )
-    hyper = Hyperparameters.from_arguments(depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v)
     activation = get_activation(activation)
+    hyper = Hyperparameters.from_arguments(
+        depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=activation
+    )
     if get not in ("ntk", "nngp"):
         raise ValueError(f"get must be 'ntk' or 'nngp', got {get!r}")
     head = Head.from_arguments(readout, bidirectional, pool_stride)

@@ -318,3 +318,32 @@ def test_input_differences_keep_their_digits(n_features):
                 assert relative_error(out[i, j], exact) <= 2e-12, (i, j)
                 if j == i:  # a near-duplicate: recomputed from the differences
                     assert relative_error(out[i, j], exact) <= 1e-15, (i, j)
+
+
+@pytest.mark.parametrize("activation", ["relu", "erf"])
+def test_float32_on_real_data_stays_within_1e_5_of_float64(activation):
+    """The bundled GunPoint series (150 steps), defaults: the documented float32 accuracy.
+
+    (In erf's chaotic regime, sigma_w**2 V' > 1, rounding grows at every step and
+    float32 keeps only about 1e-4; that is documented, not tested.)
+    """
+    name = "GunPoint"
+    if name not in rntk.available_ucr():
+        pytest.skip("GunPoint is not installed (the examples extra brings it)")
+    X = rntk.load_ucr(name)[0][:30]
+    double = rntk.kernel(X, activation=activation)
+    single = rntk.kernel(X, activation=activation, dtype=np.float32)
+    largest = np.abs(double).max()
+    assert np.abs(single - double).max() <= 1e-5 * largest
+    assert np.linalg.eigvalsh(single.astype(np.float64)).min() >= -1e-6 * largest
+
+
+def test_erf_in_the_chaotic_regime_stays_finite_in_float32():
+    """Rounding past the largest possible angle used to give NaN (reported as overflow)."""
+    name = "GunPoint"
+    if name not in rntk.available_ucr():
+        pytest.skip("GunPoint is not installed (the examples extra brings it)")
+    X = rntk.load_ucr(name)[0][:30]
+    double = rntk.kernel(X, activation="erf", sigma_w=1.4)
+    single = rntk.kernel(X, activation="erf", sigma_w=1.4, dtype=np.float32)
+    assert np.abs(single - double).max() <= 1e-5 * np.abs(double).max()

@@ -553,6 +553,9 @@ class Erf(DualActivation):
         np.subtract(row_root, column_root, out=first)
         first *= first
         np.subtract(difference, first, out=first)  # S - 2c, exact to rounding
+        # S - 2c >= 0; rounding, amplified in the chaotic regime (sigma_w**2 V' > 1)
+        # and in float32, can push it below, where the root further down is NaN.
+        np.maximum(first, 0.0, out=first)
         np.einsum("...,...->...", row_root_scale, column_root_scale, out=root_product)  # R
         np.einsum("...,...->...", row_root_two, column_root_two, out=difference_out)  # S
         difference_out += root_product

@@ -129,3 +129,32 @@ def test_learning_rate_and_ridge_must_be_real_numbers(value):
         gradient_flow_mean(K, y, time=1.0, learning_rate=value)
     with pytest.raises(TypeError, match="ridge must be a real number"):
         kernel_ridge_regression(K, y, ridge=value)
+
+
+def test_hermite_quadrature_points_must_be_an_integer():
+    from rntk.activations import Hermite
+
+    with pytest.raises(TypeError, match="quadrature_points must be an integer"):
+        Hermite(np.tanh, lambda z: 1 / np.cosh(z) ** 2, quadrature_points=2.5)
+
+
+def test_an_activation_that_returns_nan_is_not_reported_as_an_overflow(sequences):
+    from rntk.activations import Hermite
+
+    def broken(z):  # NaN for large inputs, as a careless custom activation might be
+        return np.where(np.abs(z) > 3, np.nan, np.tanh(z))
+
+    activation = Hermite(broken, lambda z: 1 / np.cosh(z) ** 2, degree=8)
+    with pytest.raises(FloatingPointError, match="returned NaN") as error:
+        rntk.kernel(sequences, activation=activation)
+    assert not isinstance(error.value, rntk.KernelOverflowError)
+    assert "sigma_w" not in str(error.value).split(":")[-1]
+
+
+def test_a_float32_overflow_names_float32(sequences):
+    with pytest.raises(rntk.KernelOverflowError, match="overflowed float32") as error:
+        rntk.kernel([np.ones(200)], sigma_w=1.8, dtype=np.float32)
+    assert "float64 has a wider range" in str(error.value)
+    with pytest.raises(rntk.KernelOverflowError, match="overflowed float64") as error:
+        rntk.kernel([np.ones(2000)], sigma_w=1.8)
+    assert "wider range" not in str(error.value)

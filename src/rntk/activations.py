@@ -696,6 +696,10 @@ class Hermite(DualActivation):
             raise TypeError("function and derivative must be callables (phi and phi')")
         if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
             raise ValueError(f"degree must be a positive integer, got {degree!r}")
+        if isinstance(quadrature_points, (bool, np.bool_)) or not isinstance(
+            quadrature_points, (int, np.integer)
+        ):
+            raise TypeError(f"quadrature_points must be an integer, got {quadrature_points!r}")
         if not 2 <= quadrature_points <= 350:
             raise ValueError(f"quadrature_points must be in 2..350, got {quadrature_points!r}")
         points = int(quadrature_points)

@@ -288,13 +288,37 @@ class SequencePath:
         return self._select(slice(0, int(self.lengths[part].max())), part)
 
 
-def overflow_message(activation: DualActivation, hyper: Hyperparameters, where: str) -> str:
-    """Why the kernel left the float64 range and what to do about it."""
+def overflow_message(
+    activation: DualActivation, hyper: Hyperparameters, where: str, dtype=np.float64
+) -> str:
+    """Why the kernel left the range of ``dtype`` and what to do about it."""
     return (
-        f"the RNTK overflowed float64 on {where} with activation "
+        f"the RNTK overflowed {np.dtype(dtype).name} on {where} with activation "
         f"{activation.name or type(activation).__name__} and {hyper.describe()}: "
         f"{activation.growth_advice}, or use shorter sequences or inputs of smaller scale"
     )
+
+
+def non_finite_error(
+    activation: DualActivation, hyper: Hyperparameters, where: str, values, dtype=np.float64
+) -> FloatingPointError:
+    """The error for kernel values that are not finite: NaN from the dual map, or overflow.
+
+    Infinities mean the kernel outgrew the floating-point range. A NaN with no
+    infinity is not an overflow: the activation's dual map returned NaN (for
+    example a :class:`~rntk.activations.Hermite` activation whose ``phi`` is
+    NaN somewhere), and the sigma advice would mislead.
+    """
+    values = [np.asarray(v) for v in values]
+    has_infinity = any(np.isinf(v).any() for v in values)
+    if not has_infinity and any(np.isnan(v).any() for v in values):
+        name = activation.name or type(activation).__name__
+        return FloatingPointError(
+            f"the dual map of activation {name} returned NaN on {where} with "
+            f"{hyper.describe()}: the activation (or its derivative) is not finite for "
+            "some input; check phi and phi' of a custom or Hermite activation"
+        )
+    return KernelOverflowError(overflow_message(activation, hyper, where, dtype))
 
 
 def sequence_path(
@@ -362,17 +386,20 @@ def sequence_path(
     ntk = prefix_ntk[0]
     finite = np.isfinite(ntk) & np.isfinite(variance).all(axis=(0, 1))
     if not finite.all():
-        raise KernelOverflowError(
-            overflow_message(
-                activation, hyper, f"a sequence of length {int(batch.lengths[~finite].max())}"
-            )
+        raise non_finite_error(
+            activation,
+            hyper,
+            f"a sequence of length {int(batch.lengths[~finite].max())}",
+            (ntk, variance),
         )
     largest = max(largest_tangent, float(variance.max()), float(ntk.max()))
     # Headroom for the products formed inside one step (Sigma plus w2 * Kd * Theta).
     if largest > float(np.finfo(dtype).max) / 16:
         raise KernelOverflowError(
-            overflow_message(activation, hyper, f"the {np.dtype(dtype).name} range")
-            + f" (largest intermediate value {largest:.3g}); float64 has a wider range"
+            overflow_message(activation, hyper, "the sequences with themselves", dtype)
+            + f" (largest intermediate value {largest:.3g}, too close to the largest "
+            f"{np.dtype(dtype).name})"
+            + ("; float64 has a wider range" if np.dtype(dtype) != np.float64 else "")
         )
 
     def stored(array):

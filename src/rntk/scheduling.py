@@ -34,7 +34,7 @@ from .activations import DualActivation
 from .heads import Head
 from .hyperparameters import Hyperparameters
 from .progress import ProgressBar
-from .recursion import KernelOverflowError, StackPaths, model_block, overflow_message
+from .recursion import StackPaths, model_block, non_finite_error
 
 __all__ = ["Block", "compute_gram", "plan_blocks"]
 
@@ -91,8 +91,12 @@ def evaluate_block(rows: StackPaths, columns: StackPaths, hyper, activation, hea
     """
     nngp, ntk = model_block(rows, columns, hyper, activation, head)
     if not (np.isfinite(ntk).all() and np.isfinite(nngp).all()):
-        raise KernelOverflowError(
-            overflow_message(activation, hyper, "a pair of sequences (not on either alone)")
+        raise non_finite_error(
+            activation,
+            hyper,
+            "a pair of sequences (not on either alone)",
+            (nngp, ntk),
+            nngp.dtype,
         )
     return nngp, ntk
 

@@ -19,7 +19,9 @@ Splits
     the same folds for every kernel and candidate. The score of a candidate is
     its mean validation accuracy over the folds; the best candidate of a method
     (the first in grid order on ties) is refitted on the whole training split
-    and scored on the test split.
+    and scored on the test split. The RNTK grid lists its read-out heads from
+    the cheapest (last, bi-last, mean, bi-mean), so within an input scaling a
+    tie goes to the cheaper head.
 Reuse of kernel computations
     Each Gram matrix is computed once per point of a kernel's grid, on the
     whole training split, and cut into folds (``K[np.ix_(fit, fit)]``,
@@ -44,36 +46,83 @@ Input scaling
     z-normalised (most univariate UCR sets) the two coincide and only the first
     is used.
 Sequences of different lengths
-    The RNTK reads the raw sequences (aligned at their last step, the model's
-    read-out). The vector kernels need one length: every sequence (train and
+    The RNTK reads the raw sequences, aligned at their last step (the backward
+    stack of a bidirectional head reads them reversed, so aligned at their
+    first step). The vector kernels need one length: every sequence (train and
     test) is resampled, by linear interpolation in time, to the length of the
     longest training sequence (JapaneseVowels: 26 steps, PLAID: 1344).
 Kernels and grids
-    RNTK (192 points): activation ReLU or erf, depth 1 or 2, ``sigma_w`` in
-    {1.34, 1.38, sqrt(2), 1.44, 1.47, 2}, ``sigma_u = 1``, ``sigma_b`` in
-    {0, 0.5, 1, 2}, ``sigma_h`` in {0, 1}: the paper's reported ranges, finer
-    around ``sqrt(2)``, where the ReLU kernel turns from weighting the last
-    steps to weighting the first (step ``t`` counts about
-    ``(sigma_w**2 / 2)**(T - t)``), and coarser in ``sigma_h``, which only
-    the first steps see. A point whose ReLU kernel leaves the float64 range
-    (``sigma_w = 2`` grows like ``2**T``; ACSF1 has ``T = 1460``) is skipped
-    and recorded. RBF (9): ``gamma = g / median`` squared distance
-    between training vectors, ``g`` in {1/16, 1/8, ..., 16}. Polynomial (10):
-    degree 1 to 5, ``gamma = 1 / d`` (``d = T m``), ``coef0`` in {0, 1}.
+    RNTK (48 points): the four read-out heads of :mod:`rntk.heads`
+    (``readout`` "last" or "mean", ``bidirectional`` or not) crossed with 12
+    points: activation ReLU or erf, depth 1, ``sigma_w`` in {1.34, 1.38,
+    sqrt(2)}, ``sigma_u = 1``, ``sigma_b`` in {0.5, 2}, ``sigma_h = 0``. For
+    ReLU, step ``t`` counts about ``(sigma_w**2 / 2)**(T - t)``: 1.34 weighs
+    about the last 10 steps, 1.38 the last 20, sqrt(2) all alike. The mean
+    head reads every ``k``-th state counted back from the last, ``k`` the
+    smallest stride that reads at most 32 states of the longest training
+    series (GunPoint 5, ArrowHead 8, OSULeaf 14, PLAID 42, ACSF1 46; 1 up to
+    32 steps; see the stride below). A point whose kernel leaves the float64
+    range is skipped and recorded. RBF (9): ``gamma = g / median`` squared
+    distance between training vectors, ``g`` in {1/16, 1/8, ..., 16}.
+    Polynomial (10): degree 1 to 5, ``gamma = 1 / d`` (``d = T m``),
+    ``coef0`` in {0, 1}.
     MLP-NTK (16): NTK of a fully connected ReLU network, 1 to 4 hidden layers,
     ``sigma_w = sqrt(2)``, ``sigma_b`` in {0, 0.1, 0.5, 1}. Every grid point is
     crossed with the input scalings, the two kernel scalings and ``C``.
+Thinning of the RNTK grid
+    Crossing the heads with the former 192-point grid (depth 1 or 2,
+    ``sigma_w`` in {1.34, 1.38, sqrt(2), 1.44, 1.47, 2}, ``sigma_b`` in {0,
+    0.5, 1, 2}, ``sigma_h`` in {0, 1}) would cost hours: four times the SVM
+    fits, and a mean head costs about as much as 30 last-step kernels. With
+    the last-step head alone, on the nine classification sets, the 12-point
+    subset reaches the best CV score of the 192 points on seven and is 2.0
+    (ACSF1) and 0.2 (OSULeaf) points below it on the other two; mean test
+    accuracy 81.4 % against 81.3 %. The full grid never chose ``sigma_w``
+    above sqrt(2), and chose ``sigma_b`` 0.5 or 2 on seven of nine sets.
+The mean head's pool stride
+    A pair costs ``O(T T' / k)`` pair-steps against ``O(min(T, T'))`` for the
+    last step: with at most 32 states read, a mean head costs about 30
+    last-step kernels whatever the length, where reading every state would
+    cost ``T`` of them. Measured with the mean and bi-mean heads alone (four
+    points: ReLU or erf, ``sigma_w`` in {1.38, sqrt(2)}, ``sigma_b = 2``;
+    test accuracy of the CV choice, %; seconds of kernel time for the four
+    points, both heads, on the shared 2-core machine, within about 30 %)::
+
+        states read  GunPoint, T=150  OSULeaf, 427     ACSF1, 1460      PLAID, <=1344
+        4            -                57.9 56.2   11s  79.0 79.0    8s  63.3 72.1   38s
+        8            93.3 94.7    2s  63.6 63.2   19s  83.0 85.0   16s  72.1 74.5   43s
+        16           92.7 98.0    2s  71.9 71.9   32s  87.0 86.0   50s  77.7 79.0   81s
+        32           98.7 98.7    5s  79.8 80.6   59s  86.0 86.0  106s  79.0 80.6  158s
+        64           -                81.8 82.2  106s  86.0 86.0  126s  82.7 82.9  302s
+        all (k = 1)  99.3 99.3   26s  -                -                -
+        last head    96.0 97.3        47.5 50.8        79.0 82.0        63.3 73.2
+
+    (last row: the last-step head, uni- and bidirectional, for reference).
+    Accuracy rises with the number of states read up to 16 (ACSF1) or beyond
+    64 (OSULeaf, PLAID: +2 to +4 points from 32 to 64 at twice the time); all
+    150 states of GunPoint gain one test series over 30 at five times the
+    time. So the stride pays for itself on the long sets: 32 states keep most
+    of the gain over the last step (+32 points on OSULeaf, +16 on PLAID) at a
+    small fraction of the cost of every state (OSULeaf ``k = 1`` would cost 14
+    times as much, ACSF1 46 times); 32 rather than 64 is what the budget of
+    ``--all`` allows with 12 points. With sequences of different lengths
+    (PLAID) the stride follows the longest, so a short series contributes few
+    states.
 Methods
     Ranked (the summary statistics): RNTK (the NTK, chosen by CV over the whole
-    grid, both activations), RBF, Polynomial, MLP-NTK. Reported alongside, not
-    ranked: RNTK-ReLU and RNTK-erf (the grid restricted to one activation) and,
-    with ``--nngp``, RNN-NNGP (the NNGP of the same passes; doubles the SVM
-    fits of the RNTK).
+    grid, both activations and all four heads), RBF, Polynomial, MLP-NTK.
+    Reported alongside, not ranked: RNTK-ReLU and RNTK-erf (the grid
+    restricted to one activation), RNTK-last, RNTK-mean, RNTK-bi-last and
+    RNTK-bi-mean (restricted to one head) and, with ``--nngp``, RNN-NNGP (the
+    NNGP of the same passes; doubles the SVM fits of the RNTK). The head the
+    RNTK chose is reported per data set (results.json, tables, stderr).
 Cost
-    The SVM fits dominate, then the RNTK passes (``O(n^2 T)``). ``--all`` takes
-    about 10 minutes on 2 cores (PLAID, 537 series of up to 1344 steps: 4 of
-    them), well inside a 45-minute budget, so every data set gets the full
-    grid. A libsvm fit is capped at 10**6 iterations (it can cycle on a nearly
+    Measured on 2 cores: the default run (GunPoint) about 30 s, ``--all``
+    about 26 minutes (budget: 45), of which the RNTK kernels take 20, nearly
+    all of it the mean heads (PLAID 10 minutes, ACSF1 4.5, OSULeaf 3.5; a
+    bi-mean kernel costs twice a mean one), and the SVM fits most of the
+    rest. The last-step heads cost ``O(n^2 T)``, about a minute for all sets.
+    A libsvm fit is capped at 10**6 iterations (it can cycle on a nearly
     singular Gram matrix); the number of capped fits is recorded.
 Summary statistics (spec section 9)
     Mean accuracy; Friedman rank (mean over data sets of the rank of a method,
@@ -88,9 +137,10 @@ Usage::
     python examples/ucr_classification.py --datasets ArrowHead,BasicMotions
     python examples/ucr_classification.py --quick     # UnitTest, tiny grid, a few seconds
 
-Writes ``results.json``, ``accuracy.csv``, ``summary.csv``, ``results.md`` and
-``rntk_vs_best_baseline.png`` to ``--out`` (default ``results/ucr_classification/``);
-the Markdown tables also go to stdout, progress to stderr.
+Writes ``results.json``, ``accuracy.csv``, ``summary.csv``, ``results.md``,
+``rntk_vs_best_baseline.png`` and ``rntk_heads.png`` (test accuracy of each head)
+to ``--out`` (default ``results/ucr_classification/``); the Markdown tables also
+go to stdout, progress to stderr.
 """
 
 from __future__ import annotations
@@ -120,7 +170,10 @@ from rntk.datasets import available_ucr, load_ucr
 
 SQRT2 = float(np.sqrt(2.0))
 RANKED_METHODS = ("RNTK", "RBF", "Polynomial", "MLP-NTK")
-RNTK_VARIANTS = ("RNTK-ReLU", "RNTK-erf", "RNN-NNGP")
+HEADS = ("last", "mean", "bi-last", "bi-mean")
+ACTIVATION_VARIANTS = ("RNTK-ReLU", "RNTK-erf")
+HEAD_VARIANTS = tuple(f"RNTK-{head}" for head in HEADS)
+RNTK_VARIANTS = (*ACTIVATION_VARIANTS, *HEAD_VARIANTS, "RNN-NNGP")
 DEFAULT_DATASETS = ("GunPoint",)
 QUICK_DATASETS = ("UnitTest",)
 # libsvm can cycle on a nearly singular Gram matrix; a cap bounds the time of
@@ -134,6 +187,9 @@ class Grid:
 
     c_values: tuple[float, ...]
     rntk: dict[str, tuple]
+    # The mean head reads every k-th state, k the smallest stride that reads at
+    # most this many states of the longest training series.
+    max_pooled_states: int
     rbf_factors: tuple[float, ...]
     polynomial: dict[str, tuple]
     mlp: dict[str, tuple]
@@ -146,13 +202,16 @@ class Grid:
 FULL_GRID = Grid(
     c_values=(0.01, 0.1, 1.0, 10.0, 100.0),
     rntk={
+        "readout": ("last", "mean"),
+        "bidirectional": (False, True),
         "activation": ("relu", "erf"),
-        "depth": (1, 2),
-        "sigma_w": (1.34, 1.38, SQRT2, 1.44, 1.47, 2.0),
+        "depth": (1,),
+        "sigma_w": (1.34, 1.38, SQRT2),
         "sigma_u": (1.0,),
-        "sigma_b": (0.0, 0.5, 1.0, 2.0),
-        "sigma_h": (0.0, 1.0),
+        "sigma_b": (0.5, 2.0),
+        "sigma_h": (0.0,),
     },
+    max_pooled_states=32,
     rbf_factors=tuple(2.0**k for k in range(-4, 5)),
     polynomial={"degree": (1, 2, 3, 4, 5), "coef0": (0.0, 1.0)},
     mlp={"depth": (1, 2, 3, 4), "sigma_w": (SQRT2,), "sigma_b": (0.0, 0.1, 0.5, 1.0)},
@@ -161,13 +220,16 @@ FULL_GRID = Grid(
 QUICK_GRID = Grid(
     c_values=(0.1, 1.0, 10.0),
     rntk={
+        "readout": ("last", "mean"),
+        "bidirectional": (False, True),
         "activation": ("relu", "erf"),
         "depth": (1,),
         "sigma_w": (SQRT2,),
         "sigma_u": (1.0,),
-        "sigma_b": (0.0, 1.0),
+        "sigma_b": (1.0,),
         "sigma_h": (0.0,),
     },
+    max_pooled_states=8,
     rbf_factors=(0.25, 1.0, 4.0),
     polynomial={"degree": (2, 3), "coef0": (1.0,)},
     mlp={"depth": (1, 2), "sigma_w": (SQRT2,), "sigma_b": (0.1,)},
@@ -291,7 +353,8 @@ class KernelFamily:
 
     ``evaluate(params, X, X2)`` returns the Gram matrices of one evaluation by
     name (the RNTK: ``nngp`` and ``ntk``); ``self_similarity(params, X)`` their
-    diagonals ``K(x, x)``, for cosine normalisation of test rows.
+    diagonals ``K(x, x)``, for cosine normalisation of test rows;
+    ``describe(params)`` what to report of a chosen point besides its parameters.
     """
 
     name: str
@@ -301,24 +364,49 @@ class KernelFamily:
     self_similarity: Callable[[dict, object], dict[str, np.ndarray]]
     methods: Callable[[dict, str], tuple[str, ...]]
     kernel_scalings: tuple[str, ...] = ("trace", "cosine")
+    describe: Callable[[dict], dict] = lambda params: {}
 
 
 def rntk_family(grid: Grid, with_nngp: bool) -> KernelFamily:
     both = ("nngp", "ntk")
 
+    def by_name(pair: rntk.KernelPair) -> dict[str, np.ndarray]:
+        return {"nngp": pair.nngp, "ntk": pair.ntk}
+
     def evaluate(params, X, X2=None):
-        return rntk.kernel(X, X2, get=both, **params)._asdict()
+        return by_name(rntk.kernel(X, X2, get=both, **params))
 
     def self_similarity(params, X):
-        return rntk.RNTK(get=both, **params).diag(X)._asdict()
+        return by_name(rntk.RNTK(get=both, **params).diag(X))
 
     def methods(params, kernel_name):
         if kernel_name == "nngp":
             return ("RNN-NNGP",) if with_nngp else ()
-        return ("RNTK", "RNTK-ReLU" if params["activation"] == "relu" else "RNTK-erf")
+        activation = "RNTK-ReLU" if params["activation"] == "relu" else "RNTK-erf"
+        return ("RNTK", activation, f"RNTK-{head_name(params)}")
 
-    points = product_grid(grid.rntk)
-    return KernelFamily("RNTK", True, lambda inputs: points, evaluate, self_similarity, methods)
+    def points(inputs: Inputs) -> list[dict]:
+        stride = mean_pool_stride(inputs.train, grid.max_pooled_states)
+        return [
+            {**point, "pool_stride": stride} if point["readout"] == "mean" else point
+            for point in product_grid(grid.rntk)
+        ]
+
+    def describe(params):
+        return {"head": head_name(params), "pool_stride": params.get("pool_stride", 1)}
+
+    return KernelFamily("RNTK", True, points, evaluate, self_similarity, methods, describe=describe)
+
+
+def head_name(params: dict) -> str:
+    """``last``, ``mean``, ``bi-last`` or ``bi-mean``: the read-out of an RNTK grid point."""
+    return ("bi-" if params["bidirectional"] else "") + params["readout"]
+
+
+def mean_pool_stride(sequences: list[np.ndarray], max_pooled_states: int) -> int:
+    """The smallest stride at which the mean head reads at most ``max_pooled_states``
+    states of the longest sequence (it then costs about that many last-step kernels)."""
+    return -(-max(len(sequence) for sequence in sequences) // max_pooled_states)
 
 
 def median_squared_distance(vectors: np.ndarray) -> float:
@@ -399,6 +487,7 @@ class Choice:
             "params": {key: value for key, value in self.params.items() if key != "get"},
             "kernel_scaling": self.kernel_scaling,
             "C": self.c,
+            **self.family.describe(self.params),
         }
 
 
@@ -452,6 +541,7 @@ def select(family, data, folds, grid, svm, choices, progress, log) -> dict:
     """Cross-validate every candidate of ``family``; update ``choices`` in place."""
     start = time.perf_counter()
     kernel_seconds, skipped, n_points = 0.0, [], 0
+    kernel_seconds_by_method: dict[str, float] = {}
     for inputs in data.inputs:
         X = inputs.train if family.reads_sequences else inputs.train_vectors
         for params in family.grid(inputs):
@@ -463,7 +553,10 @@ def select(family, data, folds, grid, svm, choices, progress, log) -> dict:
             except rntk.KernelOverflowError:
                 skipped.append({"input_scaling": inputs.scaling, **params})
                 continue
-            kernel_seconds += time.perf_counter() - tic
+            elapsed = time.perf_counter() - tic
+            kernel_seconds += elapsed
+            for method in dict.fromkeys(m for name in grams for m in family.methods(params, name)):
+                kernel_seconds_by_method[method] = kernel_seconds_by_method.get(method, 0) + elapsed
             for kernel_name, gram in grams.items():
                 methods = family.methods(params, kernel_name)
                 for kernel_scaling in family.kernel_scalings if methods else ():
@@ -487,6 +580,7 @@ def select(family, data, folds, grid, svm, choices, progress, log) -> dict:
     return {
         "grid_points": n_points,
         "kernel_seconds": kernel_seconds,
+        "kernel_seconds_by_method": kernel_seconds_by_method,
         "seconds": seconds,
         "skipped_overflow": skipped,
     }
@@ -578,17 +672,20 @@ def markdown_tables(results: dict, summary: dict) -> str:
     header = ["Data set", "Train", "Test", "Classes", "Length", "Dims", *RANKED_METHODS]
     lines = [
         "Test accuracy (%); kernel SVM, hyperparameters and C chosen by stratified CV on the "
-        "training split; best of the four in bold.",
+        "training split; best of the four in bold; the RNTK's read-out head, chosen by CV.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|---|" + "---:|" * (len(header) - 1),
+        "| " + " | ".join(header) + " | RNTK head |",
+        "|---|" + "---:|" * (len(header) - 1) + "---|",
     ]
     for name, entry in results.items():
         values = [entry["methods"][m]["test_accuracy"] for m in RANKED_METHODS]
         cells = [f"**{100 * v:.1f}**" if v == max(values) else f"{100 * v:.1f}" for v in values]
         info = [entry["n_train"], entry["n_test"], entry["n_classes"], length_label(entry)]
+        head = describe_head(entry["methods"]["RNTK"])
         lines.append(
-            f"| {name} | " + " | ".join(map(str, info + [entry["channels"]] + cells)) + " |"
+            f"| {name} | "
+            + " | ".join(map(str, info + [entry["channels"]] + cells))
+            + f" | {head} |"
         )
     for statistic, values in summary.items():
         if statistic == "Friedman rank":
@@ -597,13 +694,13 @@ def markdown_tables(results: dict, summary: dict) -> str:
         else:
             cells = [f"{100 * v:.1f}" for v in values]
             label = f"{statistic} (%)"
-        lines.append(f"| **{label}** | | | | | | " + " | ".join(cells) + " |")
+        lines.append(f"| **{label}** | | | | | | " + " | ".join(cells) + " | |")
 
     variants = ("RNTK", *reported_variants(results))
     lines += [
         "",
-        "RNTK variants (not ranked): the grid restricted to one activation (and, with --nngp, "
-        "the NNGP of the same passes); the chosen RNTK.",
+        "RNTK variants (not ranked): the grid restricted to one activation, or to one read-out "
+        "head (and, with --nngp, the NNGP of the same passes); the chosen RNTK.",
         "",
         "| Data set | " + " | ".join(variants) + " | Chosen RNTK |",
         "|---|" + "---:|" * len(variants) + "---|",
@@ -611,6 +708,8 @@ def markdown_tables(results: dict, summary: dict) -> str:
     for name, entry in results.items():
         cells = [f"{100 * entry['methods'][m]['test_accuracy']:.1f}" for m in variants]
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {describe_rntk(entry)} |")
+    means = 100 * accuracy_table(results, variants).mean(axis=0)
+    lines.append("| **Mean accuracy (%)** | " + " | ".join(f"{v:.1f}" for v in means) + " | |")
     return "\n".join(lines)
 
 
@@ -621,12 +720,18 @@ def reported_variants(results: dict) -> tuple[str, ...]:
     )
 
 
+def describe_head(chosen: dict) -> str:
+    """The read-out head of a chosen RNTK, e.g. ``bi-mean, stride 5``."""
+    stride = chosen["pool_stride"]
+    return chosen["head"] + (f", stride {stride}" if stride > 1 else "")
+
+
 def describe_rntk(entry: dict) -> str:
     chosen = entry["methods"]["RNTK"]
     p = chosen["params"]
     return (
-        f"{p['activation']}, L={p['depth']}, sw={p['sigma_w']:.3g}, sb={p['sigma_b']:g}, "
-        f"sh={p['sigma_h']:g}, {chosen['kernel_scaling']}, C={chosen['C']:g}, "
+        f"{describe_head(chosen)}, {p['activation']}, L={p['depth']}, sw={p['sigma_w']:.3g}, "
+        f"sb={p['sigma_b']:g}, sh={p['sigma_h']:g}, {chosen['kernel_scaling']}, C={chosen['C']:g}, "
         f"{chosen['input_scaling']}"
     )
 
@@ -635,9 +740,8 @@ def write_csv(path: Path, results: dict, summary: dict) -> None:
     methods = RANKED_METHODS + reported_variants(results)
     with open(path / "accuracy.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            ["dataset", "n_train", "n_test", "n_classes", "length", "channels", *methods]
-        )
+        description = ["dataset", "n_train", "n_test", "n_classes", "length", "channels"]
+        writer.writerow([*description, *methods, "rntk_head"])
         for name, entry in results.items():
             accuracies = [f"{entry['methods'][m]['test_accuracy']:.6f}" for m in methods]
             writer.writerow(
@@ -649,6 +753,7 @@ def write_csv(path: Path, results: dict, summary: dict) -> None:
                     length_label(entry),
                     entry["channels"],
                     *accuracies,
+                    describe_head(entry["methods"]["RNTK"]),
                 ]
             )
     with open(path / "summary.csv", "w", newline="") as handle:
@@ -699,6 +804,58 @@ def plot(path: Path, results: dict) -> None:
     plt.close(figure)
 
 
+def plot_heads(path: Path, results: dict) -> None:
+    """Test accuracy of each head's restricted grid per data set, the chosen head ringed."""
+    plt = pyplot()
+    names = list(results)
+    head_accuracy = accuracy_table(results, HEAD_VARIANTS)
+    baselines = tuple(m for m in RANKED_METHODS if m != "RNTK")
+    baseline_accuracy = accuracy_table(results, baselines).max(axis=1)
+    positions = np.arange(len(names))
+    offsets = np.linspace(-0.24, 0.24, len(HEADS))
+
+    figure, axis = plt.subplots(figsize=(max(6.0, 0.8 * len(names) + 2.5), 4.5))
+    axis.hlines(
+        baseline_accuracy,
+        positions - 0.35,
+        positions + 0.35,
+        color="grey",
+        linewidth=2,
+        label="best baseline",
+    )
+    for column, (head, offset, marker) in enumerate(zip(HEADS, offsets, "os^D", strict=True)):
+        axis.scatter(
+            positions + offset,
+            head_accuracy[:, column],
+            marker=marker,
+            s=36,
+            color=plt.cm.tab10(column),
+            label=head,
+            zorder=3,
+        )
+        chosen = [results[name]["methods"]["RNTK"]["head"] == head for name in names]
+        axis.scatter(
+            (positions + offset)[chosen],
+            head_accuracy[chosen, column],
+            s=150,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=4,
+        )
+    axis.scatter([], [], s=150, facecolors="none", edgecolors="black", label="chosen by CV")
+    axis.set_xticks(positions, names, rotation=30, ha="right")
+    axis.set(
+        ylabel="test accuracy",
+        title="RNTK read-out heads (the grid restricted to each head)",
+    )
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    axis.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(path / "rntk_heads.png", dpi=120, bbox_inches="tight")
+    plt.close(figure)
+
+
 def main() -> None:
     name, description = "ucr_classification", __doc__.splitlines()[0]
     parser = example_parser(name, description)
@@ -743,6 +900,12 @@ def main() -> None:
             f"{m} {100 * results[name]['methods'][m]['test_accuracy']:.1f}" for m in RANKED_METHODS
         )
         log(f"  test accuracy (%): {accuracies}  [{results[name]['seconds']:.1f} s]")
+        chosen = results[name]["methods"]["RNTK"]
+        heads = ", ".join(
+            f"{m.removeprefix('RNTK-')} {100 * results[name]['methods'][m]['test_accuracy']:.1f}"
+            for m in HEAD_VARIANTS
+        )
+        log(f"  RNTK head chosen by CV: {describe_head(chosen)}  (each head alone: {heads})")
     if not results:
         parser.error("no classification data set to run")
     seconds = time.perf_counter() - start
@@ -755,12 +918,14 @@ def main() -> None:
     (args.out / "results.md").write_text(tables + "\n")
     write_csv(args.out, results, summary)
     plot(args.out, results)
+    plot_heads(args.out, results)
     record = {
         "experiment": "UCR/UEA classification, kernel SVM, CV on the training split",
         "grid": "quick" if args.quick else "full",
         "grids": {
             "C": grid.c_values,
             "RNTK": grid.rntk,
+            "RNTK mean head: most states pooled (sets pool_stride)": grid.max_pooled_states,
             "RBF gamma / (1 / median squared distance)": grid.rbf_factors,
             "Polynomial (gamma = 1 / d)": grid.polynomial,
             "MLP-NTK": grid.mlp,
@@ -773,6 +938,9 @@ def main() -> None:
         "summary": {
             statistic: dict(zip(RANKED_METHODS, map(float, values), strict=True))
             for statistic, values in summary.items()
+        },
+        "rntk_heads_chosen": {
+            name: describe_head(entry["methods"]["RNTK"]) for name, entry in results.items()
         },
         "datasets": results,
         "not_classification": not_classification,
@@ -788,8 +956,8 @@ def main() -> None:
     write_results(args.out, record)
     log(f"done in {seconds:.1f} s")
     print(
-        f"\nWrote results.json, accuracy.csv, summary.csv, results.md and "
-        f"rntk_vs_best_baseline.png to {args.out}"
+        f"\nWrote results.json, accuracy.csv, summary.csv, results.md, "
+        f"rntk_vs_best_baseline.png and rntk_heads.png to {args.out}"
     )
 
 

@@ -32,7 +32,7 @@ trained, so nothing flows back through the boundary). Then::
     NNGP = sv^2 K[L, C-1]
     NTK  = sum_{l, j} P[l, j] Sig[l, j] + sv^2 K[L, C-1]
 
-Read-out heads (spec section 7), built on the last-step pair kernel above and
+Read-out heads (rntk.heads), built on the last-step pair kernel above and
 not on any sweep of the step grid:
 
 - the mean head reads the prefixes ``x[:t]`` for ``t = T, T-k, T-2k, ... >= 1``

@@ -3,7 +3,7 @@
 The expected values never come from the head sweep under test:
 
 - the per-pair oracle of ``tests/reference.py``, which builds the mean head
-  from the last-step kernel by the prefix identity (spec section 7) and the
+  from the last-step kernel by the prefix identity (rntk.heads) and the
   bidirectional head by reversing the sequences;
 - the prefix identity again, but fed with the library's own last-step kernel
   (itself checked against the oracle in ``test_kernel.py``);

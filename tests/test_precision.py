@@ -1,7 +1,7 @@
 """Digits: the kernel against a 50-digit reference, near-duplicates and the range of float64.
 
 The reference below is an independent implementation of the forward recursion
-of spec section 3 in ``mpmath`` at 50 significant digits, with the textbook
+of rntk.recursion in ``mpmath`` at 50 significant digits, with the textbook
 dual maps (``arccos`` of the correlation for ReLU, ``arcsin`` for erf). At 50
 digits the angle between two states that differ by ``1e-12`` still has about
 25 correct digits, far more than float64 can hold, so the reference is exact
@@ -9,7 +9,7 @@ for these tests. It shares no code with ``rntk``; it converts the float64
 inputs exactly.
 
 Near-duplicate sequences (``x' = x + delta * noise``) are where the
-covariance form of the recursion loses half the digits (spec section 6): the
+covariance form of the recursion loses half the digits: the
 tests here ask for a relative error of ``1e-12`` for ``delta`` from ``1e-12``
 to ``1e-1``, and for Gram matrices of near-duplicates that are positive
 semi-definite to ``1e-14`` of their largest entry.
@@ -32,7 +32,7 @@ PSD_TOLERANCE = 1e-14
 PERTURBATIONS = [1e-12, 1e-9, 1e-6, 1e-3, 1e-1]
 
 
-# --- the 50-digit reference (spec section 3) -----------------------------------
+# --- the 50-digit reference (forward recursion) -------------------------------
 
 
 def _relu_dual(q1, q2, c):
@@ -192,7 +192,7 @@ def test_erf_near_duplicates_at_large_variance(scale, delta):
 
 @pytest.mark.parametrize("activation", ["relu", "erf"])
 def test_mean_head_of_near_duplicates_keeps_every_digit(activation):
-    """The mean head averages the last-step kernel over pairs of prefixes (spec section 7)."""
+    """The mean head averages the last-step kernel over pairs of prefixes (rntk.heads)."""
     rng = np.random.default_rng(40)
     x = rng.standard_normal((5, 2))
     y = near_duplicate(rng, x, 1e-9)

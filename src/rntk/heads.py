@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .options import check_flag, check_positive_integer
+
 __all__ = ["LAST_STEP", "READOUTS", "Head"]
 
 READOUTS = ("last", "mean")
@@ -78,20 +80,14 @@ class Head:
         """Validate user arguments; the message names the argument at fault."""
         if not isinstance(readout, str) or readout not in READOUTS:
             raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
-        if not isinstance(bidirectional, (bool, np.bool_)):
-            raise TypeError(f"bidirectional must be True or False, got {bidirectional!r}")
-        if isinstance(pool_stride, (bool, np.bool_)) or not isinstance(
-            pool_stride, (int, np.integer)
-        ):
-            raise TypeError(f"pool_stride must be a positive integer, got {pool_stride!r}")
-        if pool_stride < 1:
-            raise ValueError(f"pool_stride must be a positive integer, got {pool_stride}")
+        bidirectional = check_flag(bidirectional, "bidirectional")
+        pool_stride = check_positive_integer(pool_stride, "pool_stride")
         if readout == "last" and pool_stride != 1:
             raise ValueError(
                 f"pool_stride={pool_stride} applies only to readout='mean' (the last-step "
                 "head reads one state)"
             )
-        return cls(readout, int(pool_stride), bool(bidirectional))
+        return cls(readout, pool_stride, bidirectional)
 
     @property
     def reads_last_step_only(self) -> bool:

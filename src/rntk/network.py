@@ -11,7 +11,7 @@ recurrent stack, its random initialisation and its forward and backward
 passes; :class:`RNN` validates arguments and inputs, owns the parameters and
 combines one stack, or two when bidirectional, under the head.
 
-The kernel is computed in the factorised form of spec section 8: every
+The kernel is computed in the factorised form below: every
 parameter's gradient is a sum over steps of outer products
 :math:`\delta_{l,t} \otimes a_{l,t}` of a back-propagated vector
 :math:`\delta_{l,t} = \partial f / \partial g_{l,t}` and the layer's input
@@ -758,7 +758,7 @@ class RNN:
         :math:`\Theta(x, x') = \langle \nabla_\theta f(x), \nabla_\theta f(x') \rangle`
         summed over every trained parameter (of both stacks when
         bidirectional), computed from one forward and one backward pass per
-        batch and stack in the factorised form of spec section 8, without
+        batch and stack in the factorised form of the module docstring, without
         forming the Jacobian.
 
         Parameters

@@ -19,7 +19,7 @@ layer, so a block of pairs needs ``O(L n1 n2)`` memory whatever the length.
 per-sequence path (a sequence with itself, whose variances ``q`` the cross
 recursion needs) and the pairwise block sweep both call it.
 
-The difference form (spec section 6). For two near-duplicate sequences the
+The difference form. For two near-duplicate sequences the
 correlation ``Sigma / sqrt(q q')`` is 1 up to rounding, which leaves the angle
 between the states with an absolute error of ``sqrt(eps)`` and the NTK with
 about 8 digits. For activations that state their dual map in terms of
@@ -708,7 +708,7 @@ def _sweep(
 
 
 class _CovarianceForm:
-    """The pairwise recursion carrying ``K = E[h h']`` (spec section 3).
+    """The pairwise recursion carrying ``K = E[h h']`` (the recursion above).
 
     For activations with no difference form: the dual map is evaluated from
     the covariance ``Sigma``, whose correlation is 1 up to rounding for two
@@ -762,7 +762,7 @@ class _CovarianceForm:
 
 
 class _DifferenceForm(_CovarianceForm):
-    r"""The pairwise recursion carrying ``E = E[(h - h')^2]`` (spec section 6).
+    r"""The pairwise recursion carrying ``E = E[(h - h')^2]`` (the difference form above).
 
     The variance of the difference of the pre-activations follows the same
     linear recursion as the covariance, without the bias (it cancels):

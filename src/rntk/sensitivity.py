@@ -80,7 +80,7 @@ import numpy as np
 from .activations import DualActivation, DualGradient, get_activation
 from .heads import Head
 from .hyperparameters import Hyperparameters
-from .recursion import KernelOverflowError, advance_layer, overflow_message, sequence_path
+from .recursion import advance_layer, non_finite_error, sequence_path
 from .sequences import as_sequences
 
 __all__ = ["sensitivity"]
@@ -290,11 +290,10 @@ def _kernel_gradient(
             hyper,
             activation,
         )
-        if not all(np.isfinite(values).all() for values in (sigma, kernel_derivative, product)):
-            raise KernelOverflowError(
-                overflow_message(
-                    activation, hyper, f"sequences of lengths {prefix} and {other_prefix}"
-                )
+        recorded = (sigma, kernel_derivative, product)
+        if not all(np.isfinite(values).all() for values in recorded):
+            raise non_finite_error(
+                activation, hyper, f"sequences of lengths {prefix} and {other_prefix}", recorded
             )
         partials = activation.dual_gradient(sigma, window_variance, other_window_variance)
 

@@ -596,3 +596,204 @@ def test_hermite_kernel_of_near_duplicates_matches_erf_kernel():
     for name in ("nngp", "ntk"):
         e, s = getattr(exact, name), getattr(series, name)
         assert np.abs(s - e).max() < 1e-10 * np.abs(e).max()
+
+
+# --- Adding an activation: the leaky ReLU of CONTRIBUTING.md, start to finish ---
+#
+# A new activation defines only its broadcasting dual map. The recipe's three
+# checks: the dual against an independent integral, the kernel against the
+# per-pair oracle, and the kernel against wide finite networks.
+
+LEAKY_SLOPE = 0.5
+
+
+class LeakyReLU(rntk.DualActivation):
+    """``phi(z) = max(z, a z)``: ``(1 - a) relu(z) + a z``, so ``V = (1 - a)^2 V_relu + a c``."""
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float = LEAKY_SLOPE):
+        self.slope = slope
+
+    def dual(self, covariance, variance1, variance2):
+        kernel, derivative = ReLU().dual(covariance, variance1, variance2)
+        a = self.slope
+        # E[relu(u) v] = c / 2 and P(u > 0) = 1/2 give the cross terms.
+        return (1 - a) ** 2 * kernel + a * np.asarray(covariance), (1 - a) ** 2 * derivative + a
+
+    def diagonal(self, variance):
+        # Optional but worth it: dual(q, q, q) goes through an arccos at a
+        # correlation that is 1 only up to rounding, which costs half the digits.
+        kernel, derivative = ReLU().diagonal(variance)
+        a = self.slope
+        return (1 - a) ** 2 * kernel + a * np.asarray(variance), (1 - a) ** 2 * derivative + a
+
+    def __call__(self, preactivation):
+        return np.where(preactivation > 0, preactivation, self.slope * preactivation)
+
+    def derivative(self, preactivation):
+        return np.where(preactivation > 0, 1.0, self.slope)
+
+
+def leaky_by_conditioning(q1, q2, rho, slope=LEAKY_SLOPE):
+    """``(E[phi(u) phi(v)], E[phi'(u) phi'(v)])`` for leaky ReLU, by 1-D integrals over ``z1``.
+
+    Given ``z1``, ``v ~ N(mu, s^2)`` and ``E[phi(v)] = E[relu(v)] - a E[relu(-v)]``,
+    ``E[phi'(v)] = Phi(mu/s) + a Phi(-mu/s)``; the two half-lines of ``z1`` are
+    integrated separately so that the kink of ``phi(u)`` is an end point.
+    """
+    s = math.sqrt(q2 * (1.0 - rho * rho))
+
+    def pdf(t):
+        return math.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
+
+    def phi(z):
+        return z if z > 0 else slope * z
+
+    def phi_prime(z):
+        return 1.0 if z > 0 else slope
+
+    def conditional_mean(mu):
+        r = mu / s
+        positive_part = mu * special.ndtr(r) + s * pdf(r)
+        negative_part = -mu * special.ndtr(-r) + s * pdf(r)
+        return positive_part - slope * negative_part
+
+    def conditional_slope(mu):
+        return special.ndtr(mu / s) + slope * special.ndtr(-mu / s)
+
+    options = {"epsabs": 0.0, "epsrel": 1e-13, "limit": 200}
+    kernel = derivative = 0.0
+    for low, high in ((-np.inf, 0.0), (0.0, np.inf)):
+        kernel += integrate.quad(
+            lambda z: pdf(z) * phi(math.sqrt(q1) * z) * conditional_mean(math.sqrt(q2) * rho * z),
+            low,
+            high,
+            **options,
+        )[0]
+        derivative += integrate.quad(
+            lambda z: (
+                pdf(z) * phi_prime(math.sqrt(q1) * z) * conditional_slope(math.sqrt(q2) * rho * z)
+            ),
+            low,
+            high,
+            **options,
+        )[0]
+    return kernel, derivative
+
+
+def _oracle_leaky(q1, q2, c):
+    """The oracle's leaky dual in another form, from ``phi(z) = relu(z) - a relu(-z)``.
+
+    ``V = (1 + a^2) V_relu(c) - 2 a V_relu(-c)``, ``V' = (1 + a^2) V'_relu(c) + 2 a V'_relu(-c)``.
+    """
+    a = LEAKY_SLOPE
+    plus, minus = reference.relu_dual(q1, q2, c), reference.relu_dual(q1, q2, -c)
+    return (1 + a * a) * plus[0] - 2 * a * minus[0], (1 + a * a) * plus[1] + 2 * a * minus[1]
+
+
+@pytest.fixture
+def leaky_registered(monkeypatch):
+    """``"leaky_relu"`` registered for one test, the registry restored afterwards."""
+    monkeypatch.setattr(rntk.activations, "_REGISTRY", dict(rntk.activations._REGISTRY))
+    rntk.register_activation("leaky_relu", LeakyReLU)
+
+    def oracle_diagonal(q):
+        return _oracle_leaky(q, q, q)
+
+    monkeypatch.setitem(reference.DUALS, "leaky_relu", (_oracle_leaky, oracle_diagonal))
+
+
+@FAST
+@given(q1=st.floats(0.01, 5.0), q2=st.floats(0.01, 5.0), rho=st.floats(-0.999, 0.999))
+def test_leaky_relu_dual_matches_conditional_integral(q1, q2, rho):
+    kernel, derivative = LeakyReLU().dual(rho * math.sqrt(q1 * q2), q1, q2)
+    expected_kernel, expected_derivative = leaky_by_conditioning(q1, q2, rho)
+    assert _close(float(kernel), expected_kernel, INTEGRATION_RTOL, 1e-3 * math.sqrt(q1 * q2))
+    assert _close(float(derivative), expected_derivative, INTEGRATION_RTOL, 1e-3)
+
+
+def test_leaky_relu_diagonal_is_exact_where_the_default_loses_half_the_digits():
+    variance = np.array([0.3, 2.0, 7.0])
+    # E[phi(u)^2] = (1 + a^2) q / 2 and E[phi'(u)^2] = (1 + a^2) / 2 for q > 0.
+    a = LEAKY_SLOPE
+    exact = (1 + a * a) * variance / 2, np.full(3, (1 + a * a) / 2)
+    closed_form = LeakyReLU().diagonal(variance)
+    default = rntk.DualActivation.diagonal(LeakyReLU(), variance)  # dual(q, q, q)
+    for got, expected in zip(closed_form, exact, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
+    for got, expected in zip(default, exact, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=0)
+
+
+@pytest.mark.usefixtures("leaky_registered")
+@pytest.mark.parametrize("depth", [1, 2])
+def test_leaky_relu_kernel_matches_the_oracle(depth):
+    rng = np.random.default_rng(3)
+    X = [rng.standard_normal((length, 2)) for length in (5, 3, 5, 1)]
+    X2 = [rng.standard_normal((length, 2)) for length in (4, 5)]
+    params = dict(depth=depth, sigma_w=1.2, sigma_u=0.9, sigma_b=0.3, sigma_h=0.5)
+    for get in ("nngp", "ntk"):
+        by_name = rntk.kernel(X, X2, activation="leaky_relu", get=get, **params)
+        by_instance = rntk.kernel(X, X2, activation=LeakyReLU(), get=get, **params)
+        expected = reference.gram(X, X2, get=get, activation="leaky_relu", **params)
+        np.testing.assert_array_equal(by_name, by_instance)
+        np.testing.assert_allclose(by_name, expected, rtol=1e-10, atol=0)
+        symmetric = rntk.kernel(X, activation="leaky_relu", get=get, **params)
+        np.testing.assert_allclose(
+            symmetric, reference.gram(X, get=get, activation="leaky_relu", **params), rtol=1e-10
+        )
+
+
+@pytest.mark.usefixtures("leaky_registered")
+def test_leaky_relu_limit_matches_wide_finite_networks():
+    rng = np.random.default_rng(5)
+    X = [rng.standard_normal(length) for length in (6, 6, 4)]
+    limit = rntk.kernel(X, activation="leaky_relu", sigma_w=1.3)
+    empirical = np.mean(
+        [
+            rntk.RNN(2048, activation="leaky_relu", sigma_w=1.3, seed=seed).ntk(X)
+            for seed in range(4)
+        ],
+        axis=0,
+    )
+    error = np.linalg.norm(empirical - limit) / np.linalg.norm(limit)
+    assert error < 0.05, error
+    # The leaky kernel is not the ReLU kernel: the check can tell them apart.
+    relu = rntk.kernel(X, activation="relu", sigma_w=1.3)
+    assert np.linalg.norm(relu - limit) / np.linalg.norm(limit) > 4 * error
+
+
+def test_an_activation_must_define_its_dual():
+    with pytest.raises(TypeError, match=r"must define dual\(covariance, variance1, variance2\)"):
+
+        class Nothing(rntk.DualActivation):
+            pass
+
+    with pytest.raises(TypeError, match="only one of factors and cross"):
+
+        class HalfFused(rntk.DualActivation):
+            def dual(self, covariance, variance1, variance2):
+                return covariance, covariance
+
+            def factors(self, variance):
+                return (variance,)
+
+
+def test_register_activation_refuses_bad_names_factories_and_clashes(monkeypatch):
+    monkeypatch.setattr(rntk.activations, "_REGISTRY", dict(rntk.activations._REGISTRY))
+    with pytest.raises(ValueError, match="'relu' is already registered; pass replace=True"):
+        rntk.register_activation("ReLU", LeakyReLU)
+    with pytest.raises(TypeError, match="name must be a non-empty string"):
+        rntk.register_activation("", LeakyReLU)
+    with pytest.raises(TypeError, match="must make a DualActivation instance, but .* made float"):
+        rntk.register_activation("number", lambda: 1.0)
+    rntk.register_activation("relu", LeakyReLU, replace=True)
+    assert isinstance(rntk.activations.get_activation("relu"), LeakyReLU)
+    with pytest.raises(ValueError, match=r"one of \['erf', 'relu', 'tanh'\]"):
+        rntk.kernel([[1.0]], activation="leaky")
+
+
+def test_sensitivity_of_a_hermite_activation_names_what_is_missing():
+    with pytest.raises(NotImplementedError, match="'tanh'.*does not define dual_gradient"):
+        rntk.sensitivity(np.ones(3), np.ones(3), activation="tanh")

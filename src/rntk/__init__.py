@@ -12,7 +12,7 @@ recursion), :mod:`rntk.scheduling` (blocks, executors) and :mod:`rntk.network`.
 """
 
 from . import baselines, datasets, predict
-from .activations import DualActivation, Erf, ReLU
+from .activations import DualActivation, Erf, Hermite, ReLU, register_activation
 from .datasets import available_ucr, load_ucr
 from .kernel import RNTK, kernel
 from .network import RNN
@@ -25,6 +25,7 @@ __all__ = [
     "RNTK",
     "DualActivation",
     "Erf",
+    "Hermite",
     "KernelOverflowError",
     "KernelPair",
     "KernelUnderflowError",
@@ -35,6 +36,7 @@ __all__ = [
     "kernel",
     "load_ucr",
     "predict",
+    "register_activation",
     "sensitivity",
 ]
 __version__ = "0.1.0"

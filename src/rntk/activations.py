@@ -37,13 +37,22 @@ the ReLU arc-cosine kernel; Williams, "Computing with infinite networks"
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections import namedtuple
+from collections.abc import Callable
 
 import numpy as np
 from scipy import special
 
-__all__ = ["DualActivation", "DualGradient", "Erf", "Hermite", "ReLU", "get_activation"]
+__all__ = [
+    "DualActivation",
+    "DualGradient",
+    "Erf",
+    "Hermite",
+    "ReLU",
+    "available_activations",
+    "get_activation",
+    "register_activation",
+]
 
 _TWO_PI = 2.0 * np.pi
 #: Cap on tan^2(theta / 2) in the ReLU difference form: beyond it theta rounds to pi.
@@ -74,8 +83,42 @@ DualGradient.__doc__ = """The six partial derivatives of a dual map ``(V, V')`` 
 """
 
 
-class DualActivation(ABC):
-    """An activation function described by its dual map (see the module docstring)."""
+class DualActivation:
+    """An activation function described by its dual map (see the module docstring).
+
+    A new activation needs one method: the broadcasting :meth:`dual`
+    ``(c, q1, q2) -> (V, V')``. Everything else has a default built on it:
+    :meth:`diagonal` evaluates ``dual(q, q, q)`` (override it with a closed form
+    in ``q`` when the correlation 1 loses digits in your formula), and the
+    block evaluation :meth:`cross` calls :meth:`dual` on the block with the
+    per-sequence variances as its :meth:`factors`. ReLU and erf instead
+    implement the fused, in-place :meth:`factors` / :meth:`cross` pair (and the
+    difference form), which saves passes over the block; a subclass defines
+    either :meth:`dual` or both :meth:`factors` and :meth:`cross`.
+    ``__call__`` and :meth:`derivative` let the finite network :class:`rntk.RNN`
+    use the activation; :meth:`dual_gradient` and :meth:`diagonal_gradient` let
+    :func:`rntk.sensitivity` differentiate the kernel.
+    :func:`register_activation` makes it available by name.
+
+    Examples
+    --------
+    Leaky ReLU with slope ``a`` on the negative side is ``(1 - a) relu(z) + a z``,
+    so its dual is ``(1 - a)**2`` times ReLU's plus ``a c`` (and ``V' = a +
+    (1 - a)**2 V'_relu``):
+
+    >>> import numpy as np
+    >>> from rntk.activations import DualActivation, ReLU
+    >>> class LeakyReLU(DualActivation):
+    ...     def __init__(self, slope=0.1):
+    ...         self.slope = slope
+    ...     def dual(self, covariance, variance1, variance2):
+    ...         kernel, derivative = ReLU().dual(covariance, variance1, variance2)
+    ...         a = self.slope
+    ...         return (1 - a) ** 2 * kernel + a * covariance, (1 - a) ** 2 * derivative + a
+    >>> kernel, derivative = LeakyReLU(0.0).dual(0.0, 1.0, 1.0)  # plain ReLU
+    >>> bool(np.isclose(kernel, 1 / (2 * np.pi))), float(derivative)
+    (True, 0.25)
+    """
 
     name: str = ""
     #: What makes the kernel of long sequences grow and how to avoid it (for errors).
@@ -92,19 +135,42 @@ class DualActivation(ABC):
     #: state the kernel scales as ``K(c x, c x') = c**2 K(x, x')``.
     homogeneous: bool = False
 
-    @abstractmethod
+    def __init_subclass__(cls, **keywords):
+        super().__init_subclass__(**keywords)
+        defines_dual = cls.dual is not DualActivation.dual
+        defines_cross = cls.cross is not DualActivation.cross
+        defines_factors = cls.factors is not DualActivation.factors
+        # Without dual, the defaults of dual and cross would call each other.
+        if not defines_dual and not (defines_cross and defines_factors):
+            raise TypeError(
+                f"{cls.__name__} must define dual(covariance, variance1, variance2) -> "
+                "(V, V'), or both factors(variance) and cross(...)"
+            )
+        if defines_cross != defines_factors:
+            raise TypeError(
+                f"{cls.__name__} defines only one of factors and cross; they go together "
+                "(cross reads what factors computes)"
+            )
+
     def diagonal(self, variance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(V(q, q, q), V'(q, q, q))``: the dual map of a sequence with itself.
 
-        Evaluated from closed forms in ``q`` alone, never through the correlation
-        (which is 1 up to rounding and loses half the digits in ``arccos``).
+        By default :meth:`dual` at ``c = q``. ReLU and erf use closed forms in ``q``
+        alone, never the correlation (which is 1 up to rounding and loses half the
+        digits in ``arccos``); an activation whose :meth:`dual` goes through an
+        angle should do the same.
         """
+        variance = np.asarray(variance, dtype=np.float64)
+        return self.dual(variance, variance, variance)
 
-    @abstractmethod
     def factors(self, variance: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Per-sequence quantities that :meth:`cross` needs, each shaped like ``variance``."""
+        """Per-sequence quantities that :meth:`cross` needs, each shaped like ``variance``.
 
-    @abstractmethod
+        By default the variance itself, which the default :meth:`cross` hands to
+        :meth:`dual`.
+        """
+        return (np.asarray(variance, dtype=np.float64),)
+
     def cross(
         self,
         covariance: np.ndarray,
@@ -119,7 +185,11 @@ class DualActivation(ABC):
         ``row_factors`` and ``column_factors`` come from :meth:`factors` and must
         broadcast against ``covariance`` (column and row vectors for a block).
         ``covariance`` is read only; ``scratch`` is a work array of its shape.
+        By default :meth:`dual` of the block and the per-sequence variances.
         """
+        kernel, derivative = self.dual(covariance, row_factors[0], column_factors[0])
+        kernel_out[...] = kernel
+        derivative_out[...] = derivative
 
     def difference_factors(self, variance: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per-sequence quantities that :meth:`cross_difference` needs, shaped like ``variance``.
@@ -193,6 +263,11 @@ class DualActivation(ABC):
     def dual(self, covariance, variance1, variance2) -> tuple[np.ndarray, np.ndarray]:
         """``(V(q1, q2, c), V'(q1, q2, c))`` for broadcastable arrays ``c, q1, q2``.
 
+        ``V = E[phi(u) phi(v)]`` and ``V' = E[phi'(u) phi'(v)]`` for ``(u, v)``
+        Gaussian with variances ``q1, q2`` and covariance ``c``. The one method a
+        new activation must define (see the class docstring); the default
+        evaluates the fused :meth:`factors` / :meth:`cross` pair.
+
         Examples
         --------
         >>> import numpy as np
@@ -229,13 +304,16 @@ class DualActivation(ABC):
             Six arrays of the broadcast shape.
         """
         raise NotImplementedError(
-            f"{type(self).__name__} does not define the partial derivatives of its dual map"
+            f"{self!r} does not define dual_gradient, the partial derivatives of its dual "
+            "map that rntk.sensitivity needs (ReLU and Erf define them; the Hermite "
+            "expansions, such as 'tanh', do not)"
         )
 
     def diagonal_gradient(self, variance) -> tuple[np.ndarray, np.ndarray]:
         """``(d V(q, q, q) / dq, d V'(q, q, q) / dq)``: the derivatives of :meth:`diagonal`."""
         raise NotImplementedError(
-            f"{type(self).__name__} does not define the derivative of its diagonal dual map"
+            f"{self!r} does not define diagonal_gradient, the derivative of its diagonal "
+            "dual map that rntk.sensitivity needs (ReLU and Erf define it)"
         )
 
     def __repr__(self) -> str:
@@ -899,20 +977,90 @@ def _tanh_derivative(preactivation):
     return 1.0 / np.square(np.cosh(preactivation))
 
 
-_ACTIVATIONS = {
-    "relu": ReLU,
-    "erf": Erf,
-    "tanh": lambda: Hermite(np.tanh, _tanh_derivative, name="tanh"),
-}
+#: Activations by name: a factory (a class or any callable) making a fresh instance.
+_REGISTRY: dict[str, Callable[[], DualActivation]] = {}
+
+
+def register_activation(
+    name: str, factory: Callable[[], DualActivation], *, replace: bool = False
+) -> None:
+    """Make an activation available by name to :func:`rntk.kernel`, :class:`rntk.RNN`, ...
+
+    Parameters
+    ----------
+    name : str
+        The name (case-insensitive), e.g. ``"leaky_relu"``.
+    factory : callable
+        A :class:`DualActivation` subclass, or any function of no arguments that
+        returns an instance; called once now to check it, and once per use.
+    replace : bool, default False
+        Allow replacing an activation already registered under ``name``.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a non-empty string or ``factory`` does not make a
+        :class:`DualActivation`.
+    ValueError
+        If ``name`` is taken and ``replace`` is False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import rntk
+    >>> from rntk.activations import DualActivation, register_activation
+    >>> class Linear(DualActivation):
+    ...     def dual(self, covariance, variance1, variance2):
+    ...         covariance = np.asarray(covariance, dtype=float)
+    ...         return covariance, np.ones_like(covariance)
+    >>> register_activation("linear_example", Linear)
+    >>> float(rntk.kernel([[1.0]], activation="linear_example", get="nngp")[0, 0])
+    1.01
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"name must be a non-empty string, got {name!r}")
+    key = name.strip().lower()
+    if key in _REGISTRY and not replace:
+        raise ValueError(
+            f"an activation named {key!r} is already registered; pass replace=True to replace it"
+        )
+    if not callable(factory):
+        raise TypeError(f"factory must be a DualActivation subclass or a callable, got {factory!r}")
+    made = factory()
+    if not isinstance(made, DualActivation):
+        raise TypeError(
+            f"factory must make a DualActivation instance, but {factory!r} made "
+            f"{type(made).__name__}"
+        )
+    _REGISTRY[key] = factory
+
+
+def available_activations() -> list[str]:
+    """The registered activation names, sorted (``"erf"``, ``"relu"``, ``"tanh"`` and any added).
+
+    >>> from rntk.activations import available_activations
+    >>> [name for name in available_activations() if name in ("erf", "relu", "tanh")]
+    ['erf', 'relu', 'tanh']
+    """
+    return sorted(_REGISTRY)
+
+
+def _tanh() -> Hermite:
+    return Hermite(np.tanh, _tanh_derivative, name="tanh")
+
+
+register_activation("relu", ReLU)
+register_activation("erf", Erf)
+register_activation("tanh", _tanh)
 
 
 def get_activation(activation) -> DualActivation:
-    """Resolve ``"relu"``, ``"erf"``, ``"tanh"`` (:class:`Hermite`) or a :class:`DualActivation`."""
+    """Resolve a registered name (:func:`available_activations`) or a :class:`DualActivation`."""
     if isinstance(activation, DualActivation):
         return activation
-    if isinstance(activation, str) and activation.lower() in _ACTIVATIONS:
-        return _ACTIVATIONS[activation.lower()]()
+    if isinstance(activation, str) and activation.strip().lower() in _REGISTRY:
+        return _REGISTRY[activation.strip().lower()]()
     raise ValueError(
-        f"activation must be one of {sorted(_ACTIVATIONS)} or a DualActivation instance, "
-        f"got {activation!r}"
+        f"activation must be one of {available_activations()} (see "
+        f"rntk.activations.register_activation) or a DualActivation instance, got {activation!r}"
     )

@@ -1,17 +1,17 @@
 """A deliberately simple per-pair oracle for the RNTK and its NNGP.
 
-It follows the BACKWARD form of spec section 4, one pair of sequences at a
-time, with plain Python loops and its own scalar dual activations written with
-the ``math`` module. It shares no code with ``rntk`` (not even the input
-handling), so an error in the vectorised forward recursion of
-:mod:`rntk.recursion` cannot hide in both.
+It follows the BACKWARD form of the recursion (docs/math.md#the-backward-form),
+one pair of sequences at a time, with plain Python loops and its own scalar
+dual activations written with the ``math`` module. It shares no code with
+``rntk`` (not even the input handling), so an error in the vectorised forward
+recursion of :mod:`rntk.recursion` cannot hide in both.
 
 For a pair ``(x, y)`` of lengths ``T_x`` and ``T_y``, aligned at their last
 step, the ``C = min(T_x, T_y)`` common steps are indexed ``j = 0 .. C-1``
 (``j = C-1`` is the last step of both). Layer ``l`` runs ``1 .. L``; layer 0
 is the input.
 
-Forward quantities at a common step ``j`` (spec section 3)::
+Forward quantities at a common step ``j`` (docs/math.md#the-pairwise-recursion)::
 
     K[0, j]   = <x_j, y_j> / m
     Sig[l, j] = sw_l^2 K[l, j-1] + su_l^2 K[l-1, j] + sb_l^2
@@ -21,7 +21,7 @@ with ``K[l, -1] = sh_l^2`` if the two sequences start together (equal
 lengths) and ``0`` otherwise (the initial state ``h0`` is independent of a
 hidden state that has already started).
 
-Backward weights (spec section 4)::
+Backward weights (docs/math.md#the-backward-form)::
 
     P[L, C-1] = sv^2 Kd[L, C-1]
     P[l, j]   = Kd[l, j] (sw_l^2 P[l, j+1] + su_{l+1}^2 P[l+1, j])
@@ -57,13 +57,13 @@ import numpy as np
 TWO_PI = 2.0 * math.pi
 
 
-# --- scalar dual activations (spec section 5) --------------------------------
+# --- scalar dual activations (docs/math.md#dual-activations) ------------------
 
 
 def relu_dual(q1: float, q2: float, c: float) -> tuple[float, float]:
     """``(E[relu(u) relu(v)], E[step(u) step(v)])`` for ``cov = [[q1, c], [c, q2]]``."""
     if q1 <= 0.0 or q2 <= 0.0:
-        # u or v is 0 almost surely; phi(0) = phi'(0) = 0 (spec section 6).
+        # u or v is 0 almost surely; phi(0) = phi'(0) = 0 (docs/math.md#zero-variance).
         return 0.0, 0.0
     root = math.sqrt(q1 * q2)
     rho = min(1.0, max(-1.0, c / root))
@@ -182,7 +182,7 @@ def self_variances(steps: list[list[float]], p: Params) -> list[list[float]]:
 
 
 def pair_kernels(x, y, p: Params) -> tuple[float, float]:
-    """``(NNGP(x, y), NTK(x, y))`` by the backward form of spec section 4."""
+    """``(NNGP(x, y), NTK(x, y))`` by the backward form (docs/math.md#the-backward-form)."""
     dual, diagonal = DUALS[p.activation]
     xs, ys = as_steps(x), as_steps(y)
     same = xs == ys  # a sequence with itself: exact diagonal formulas, no arccos near 1

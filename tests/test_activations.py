@@ -616,17 +616,24 @@ class LeakyReLU(rntk.DualActivation):
         self.slope = slope
 
     def dual(self, covariance, variance1, variance2):
+        covariance, variance1, variance2 = np.broadcast_arrays(
+            *(np.asarray(v, dtype=np.float64) for v in (covariance, variance1, variance2))
+        )
         kernel, derivative = ReLU().dual(covariance, variance1, variance2)
         a = self.slope
-        # E[relu(u) v] = c / 2 and P(u > 0) = 1/2 give the cross terms.
-        return (1 - a) ** 2 * kernel + a * np.asarray(covariance), (1 - a) ** 2 * derivative + a
+        # E[relu(u) v] = c / 2 gives the cross term of V. In V', P(u > 0) = 1/2,
+        # but 0 for a variable of zero variance (u = 0, where phi'(0) = a).
+        half1, half2 = np.where(variance1 > 0, 0.5, 0.0), np.where(variance2 > 0, 0.5, 0.0)
+        return (
+            (1 - a) ** 2 * kernel + a * covariance,
+            a * a + a * (1 - a) * (half1 + half2) + (1 - a) ** 2 * derivative,
+        )
 
     def diagonal(self, variance):
         # Optional but worth it: dual(q, q, q) goes through an arccos at a
         # correlation that is 1 only up to rounding, which costs half the digits.
-        kernel, derivative = ReLU().diagonal(variance)
-        a = self.slope
-        return (1 - a) ** 2 * kernel + a * np.asarray(variance), (1 - a) ** 2 * derivative + a
+        a, q = self.slope, np.asarray(variance, dtype=np.float64)
+        return 0.5 * (1 + a * a) * q, np.where(q > 0, 0.5 * (1 + a * a), a * a)
 
     def __call__(self, preactivation):
         return np.where(preactivation > 0, preactivation, self.slope * preactivation)
@@ -711,6 +718,19 @@ def test_leaky_relu_dual_matches_conditional_integral(q1, q2, rho):
     expected_kernel, expected_derivative = leaky_by_conditioning(q1, q2, rho)
     assert _close(float(kernel), expected_kernel, INTEGRATION_RTOL, 1e-3 * math.sqrt(q1 * q2))
     assert _close(float(derivative), expected_derivative, INTEGRATION_RTOL, 1e-3)
+
+
+def test_leaky_relu_dual_at_zero_variance_is_the_finite_network_value():
+    # u = 0 almost surely: V = phi(0) E[phi(v)] = 0, V' = phi'(0) E[phi'(v)] with
+    # phi'(0) = a (the finite network's convention) and E[phi'(v)] = (1 + a) / 2.
+    a = LEAKY_SLOPE
+    kernel, derivative = LeakyReLU().dual(0.0, 0.0, np.array([2.0, 0.0]))
+    np.testing.assert_array_equal(kernel, [0.0, 0.0])
+    np.testing.assert_allclose(derivative, [a * (1 + a) / 2, a * a], rtol=1e-15)
+    rng = np.random.default_rng(0)
+    v = np.sqrt(2.0) * rng.standard_normal(400_000)
+    monte_carlo = a * np.mean(LeakyReLU().derivative(v))
+    assert abs(monte_carlo - derivative[0]) < 5e-3
 
 
 def test_leaky_relu_diagonal_is_exact_where_the_default_loses_half_the_digits():

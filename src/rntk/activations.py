@@ -19,11 +19,11 @@ The difference form
 -------------------
 Near ``|rho| = 1`` (a sequence and a near-duplicate of it) the covariance ``c``
 does not determine the angle between ``u`` and ``v`` to full precision: ``1 -
-rho`` is lost to rounding, and ``arccos`` keeps only half the digits (spec
-section 6). An activation with ``difference_form = True`` also states its dual
-map in terms of the variance of the difference, ``D = E[(u - v)^2] = q_1 + q_2
-- 2c``, which the recursion carries with full relative precision however close
-the two sequences are (:mod:`rntk.recursion`):
+rho`` is lost to rounding, and ``arccos`` keeps only half the digits
+(``docs/math.md#correlation-near-1``). An activation with ``difference_form =
+True`` also states its dual map in terms of the variance of the difference,
+``D = E[(u - v)^2] = q_1 + q_2 - 2c``, which the recursion carries with full
+relative precision however close the two sequences are (:mod:`rntk.recursion`):
 :meth:`~DualActivation.cross_difference` turns ``D`` into ``V'`` and into
 ``E[(phi(u) - phi(v))^2]``, the difference variance of the next states, with
 :meth:`~DualActivation.difference_factors` as its per-sequence factors, and
@@ -32,7 +32,7 @@ without it (:class:`Hermite`) are evaluated through the covariance.
 
 References: Cho and Saul, "Kernel methods for deep learning" (NeurIPS 2009) for
 the ReLU arc-cosine kernel; Williams, "Computing with infinite networks"
-(NeurIPS 1996) for erf; spec section 5.
+(NeurIPS 1996) for erf; ``docs/math.md#dual-activations`` for the formulas.
 """
 
 from __future__ import annotations
@@ -729,9 +729,10 @@ class Hermite(DualActivation):
 
         V(q_1, q_2, c) = \sum_{k \ge 0} a_k(q_1)\, a_k(q_2)\, \rho^k,
 
-    and :math:`V'` the same series with :math:`\phi'` (Mehler's formula; spec
-    section 5). The coefficients are computed once per sequence, step and layer
-    by Gauss-Hermite quadrature; a pair then costs a polynomial in ``rho``.
+    and :math:`V'` the same series with :math:`\phi'` (Mehler's formula;
+    ``docs/math.md#the-hermite-expansion``). The coefficients are computed once
+    per sequence, step and layer by Gauss-Hermite quadrature; a pair then costs
+    a polynomial in ``rho``.
 
     The series converges fast for ``|rho|`` well below 1 and slowly near
     ``|rho| = 1`` (for tanh the coefficients decay like ``exp(-c sqrt(k / q))``,

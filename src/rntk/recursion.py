@@ -1,4 +1,4 @@
-r"""The limit recursion of the RNTK over time steps and layers (spec section 3).
+r"""The limit recursion of the RNTK over time steps and layers (``docs/math.md#the-recursion``).
 
 For a pair of sequences at a step ``s`` where both are active, layer ``l``:
 

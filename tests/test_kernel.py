@@ -1,9 +1,9 @@
 """The public kernel against the per-pair oracle, closed forms and its own invariances.
 
 Every expected value comes from somewhere other than the code under test: the
-backward-form oracle of ``tests/reference.py`` (spec section 4), networks
+backward-form oracle of ``tests/reference.py`` (docs/math.md#the-backward-form), networks
 worked out by hand (``T = 1``, and a pair of lengths 2 and 1), a wide random
-network (the model of spec section 1, which is what pins the boundary rules the
+network (the model of docs/math.md#the-model, which is what pins the boundary rules the
 oracle shares with the code), or an identity the kernel must satisfy
 (symmetry, positive semi-definiteness, invariance to blocking, order, input
 format and threads).
@@ -345,7 +345,7 @@ def test_lengths_two_and_one_by_hand(activation):
 
 
 def _wide_network_kernels(X, activation, depth, sw, su, sb, sh, sv, width, seed):
-    """Empirical NNGP and NTK of one random network of spec section 1 (tied weights).
+    """Empirical NNGP and NTK of one random network of docs/math.md#the-model (tied weights).
 
     Back-propagation by hand, d[l, t] = df/dg[l, t]:
     d[L, T] = sv/sqrt(N) v * phi'(g[L, T]) and
@@ -633,7 +633,7 @@ def test_output_shape_and_dtype():
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_identical_sequences_get_the_exact_self_kernel(activation):
     """A pair of identical sequences has correlation 1 up to rounding, where arccos
-    keeps half the digits (spec section 6); every such pair, not only the diagonal
+    keeps half the digits (docs/math.md#correlation-near-1); every such pair, not only the diagonal
     of K(X), must get the exact per-sequence value."""
     X, X2, params = mixed_case(17)
     # Past the edge of chaos (sigma_w^2 V' > 1) rounding near rho = 1 grows along time.

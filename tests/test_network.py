@@ -172,7 +172,7 @@ def test_empirical_ntk_converges_to_the_limit(design, activation, tied):
 
 
 def test_deep_network_with_initial_state_converges_to_the_limit():
-    # Unequal lengths with sigma_h > 0 exercise the boundary of spec section 2
+    # Unequal lengths with sigma_h > 0 exercise the boundary rule of docs/math.md#boundary-cases
     # (h0 is independent of a started sequence's state); depth 2 the layer coupling.
     rng = np.random.default_rng(8)
     X = unequal_sequences(rng, (5, 5, 3, 1))

@@ -1,5 +1,7 @@
 """Options shared by the kernel functions: the order of ``get``, flags, silent coercions."""
 
+import dataclasses
+import inspect
 import pickle
 
 import numpy as np
@@ -7,7 +9,16 @@ import pytest
 
 import rntk
 from rntk.baselines import mlp_ntk
+from rntk.hyperparameters import Architecture
+from rntk.options import (
+    check_choice,
+    check_non_negative,
+    check_positive,
+    check_positive_integer,
+    check_real_array,
+)
 from rntk.predict import gradient_flow_mean, kernel_ridge_regression
+from rntk.scheduling import GramOptions
 
 
 @pytest.fixture
@@ -158,3 +169,100 @@ def test_a_float32_overflow_names_float32(sequences):
     with pytest.raises(rntk.KernelOverflowError, match="overflowed float64") as error:
         rntk.kernel([np.ones(2000)], sigma_w=1.8)
     assert "wider range" not in str(error.value)
+
+
+# --- one list of the architecture's parameters ----------------------------------
+
+
+def keyword_parameters(function) -> dict:
+    """``{name: default}`` of the parameters ``function`` takes by keyword."""
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(function).parameters.items()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    }
+
+
+def test_every_model_shows_the_architecture_parameters_with_the_same_defaults():
+    architecture = keyword_parameters(Architecture.from_arguments)
+    assert list(architecture)[:3] == ["activation", "depth", "sigma_w"]
+    for function in (rntk.RNTK, rntk.kernel, rntk.RNN, rntk.sensitivity):
+        shown = keyword_parameters(function)
+        assert {name: shown[name] for name in architecture} == architecture, function
+    # kernel takes what RNTK takes, and out.
+    assert list(keyword_parameters(rntk.kernel)) == [
+        "X",
+        "X2",
+        *keyword_parameters(rntk.RNTK),
+        "out",
+    ]
+
+
+@pytest.mark.parametrize(
+    "call, owner",
+    [
+        (lambda: rntk.kernel([np.ones(3)], sigma_x=1.0), "kernel"),
+        (lambda: rntk.RNN(4, sigma_x=1.0), "RNN"),
+        (lambda: rntk.sensitivity(np.ones(3), np.ones(3), sigma_x=1.0), "sensitivity"),
+    ],
+)
+def test_an_unknown_parameter_is_named_with_what_is_accepted(call, owner):
+    with pytest.raises(
+        TypeError, match=f"unknown parameter 'sigma_x' .*'sigma_w'.*{owner} accepts"
+    ):
+        call()
+
+
+def test_keyword_calls_reach_the_model():
+    X = [np.sin(np.linspace(0, 3, 7)), np.cos(np.linspace(0, 2, 4))]
+    k = rntk.RNTK("erf", 2, sigma_w=1.1, readout="mean", normalize=True, n_jobs=1)
+    np.testing.assert_array_equal(
+        rntk.kernel(X, activation="erf", depth=2, sigma_w=1.1, readout="mean", normalize=True),
+        k(X),
+    )
+    net = rntk.RNN(8, activation="erf", depth=2, readout="mean", seed=0)
+    assert net.hyperparameters.depth == 2 and net.head.readout == "mean"
+
+
+# --- shared checks ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("check", [check_positive, check_non_negative])
+@pytest.mark.parametrize(
+    "value, error", [("1", TypeError), (True, TypeError), (np.nan, ValueError), (-1.0, ValueError)]
+)
+def test_number_checks_name_the_argument(check, value, error):
+    with pytest.raises(error, match="scale must be"):
+        check(value, "scale")
+
+
+def test_number_checks_return_floats():
+    assert check_non_negative(np.float32(0.5), "scale") == 0.5
+    assert check_non_negative(0, "scale") == 0.0
+    with pytest.raises(ValueError, match="positive and finite, got 0.0"):
+        check_positive(0, "scale")
+
+
+def test_positive_integer_may_allow_none():
+    assert check_positive_integer(None, "n_jobs", allow_none=True) is None
+    assert check_positive_integer(np.int64(3), "n_jobs", allow_none=True) == 3
+    with pytest.raises(TypeError, match="n_jobs must be a positive integer, got None"):
+        check_positive_integer(None, "n_jobs")
+
+
+def test_real_arrays_and_choices():
+    assert check_real_array([True, 2], "y").dtype == np.float64
+    with pytest.raises(TypeError, match="y must hold real numbers, got an array of dtype"):
+        check_real_array(["a"], "y")
+    assert check_choice("ntk", "get", ("ntk", "nngp")) == "ntk"
+    with pytest.raises(ValueError, match="get must be 'ntk' or 'nngp', got \\['ntk'\\]"):
+        check_choice(["ntk"], "get", ("ntk", "nngp"))
+
+
+def test_gram_options_are_validated_also_when_replaced():
+    options = GramOptions(block_shape=8)
+    assert options.block_shape == (8, 8) and options.dtype == np.float64
+    with pytest.raises(ValueError, match="block_size"):
+        dataclasses.replace(options, block_shape=(0, 4))
+    with pytest.raises(TypeError, match="executor"):
+        GramOptions(executor=object())

@@ -21,7 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ReLU
-from .options import kernel_result, parse_get
+from .options import (
+    check_non_negative,
+    check_positive,
+    check_positive_integer,
+    kernel_result,
+    parse_get,
+)
 from .recursion import KernelOverflowError
 from .sequences import SequenceBatch, as_sequences, check_same_features
 
@@ -59,28 +65,14 @@ def _vectors(X, X2) -> tuple[np.ndarray, np.ndarray | None]:
     return vectors, vectors2
 
 
-def _positive_scale(value, name: str, dimension: int) -> float:
-    """``value`` as a positive finite float; ``None`` means ``1 / dimension``."""
-    if value is None:
-        return 1.0 / dimension
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
-        raise TypeError(f"{name} must be a positive number or None, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    return float(value)
-
-
-def _non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be non-negative and finite, got {value!r}")
-    return float(value)
+def _gamma(gamma, dimension: int) -> float:
+    """``gamma`` as a positive finite float; ``None`` means ``1 / dimension``."""
+    return 1.0 / dimension if gamma is None else check_positive(gamma, "gamma")
 
 
 def _variance(value, name: str, kernel: str) -> float:
     """``value**2`` for a non-negative scale ``value``, refused if beyond float64."""
-    scale = _non_negative(value, name)
+    scale = check_non_negative(value, name)
     variance = scale * scale  # a float product gives inf where ``scale**2`` would raise
     if not np.isfinite(variance):
         raise _overflow(
@@ -97,14 +89,6 @@ def _largest_magnitude(vectors: np.ndarray, vectors2: np.ndarray | None) -> floa
     """The largest absolute entry of the inputs, for error messages."""
     sets = (vectors,) if vectors2 is None else (vectors, vectors2)
     return max(float(np.max(np.abs(rows), initial=0.0)) for rows in sets)
-
-
-def _positive_integer(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return int(value)
 
 
 def rbf_kernel(X, X2=None, *, gamma: float | None = None) -> np.ndarray:
@@ -153,7 +137,7 @@ def rbf_kernel(X, X2=None, *, gamma: float | None = None) -> np.ndarray:
     True
     """
     vectors, vectors2 = _vectors(X, X2)
-    gamma = _positive_scale(gamma, "gamma", vectors.shape[1])
+    gamma = _gamma(gamma, vectors.shape[1])
     other = vectors if vectors2 is None else vectors2
     with np.errstate(over="ignore", invalid="ignore"):
         squared_norms = np.einsum("id,id->i", vectors, vectors)
@@ -232,9 +216,9 @@ def polynomial_kernel(
            [  4., 121.]])
     """
     vectors, vectors2 = _vectors(X, X2)
-    degree = _positive_integer(degree, "degree")
-    gamma = _positive_scale(gamma, "gamma", vectors.shape[1])
-    coef0 = _non_negative(coef0, "coef0")
+    degree = check_positive_integer(degree, "degree")
+    gamma = _gamma(gamma, vectors.shape[1])
+    coef0 = check_non_negative(coef0, "coef0")
     with np.errstate(over="ignore", invalid="ignore"):
         gram = vectors @ (vectors if vectors2 is None else vectors2).T
         gram *= gamma
@@ -350,7 +334,7 @@ def mlp_ntk(
     1.5
     """
     vectors, vectors2 = _vectors(X, X2)
-    depth = _positive_integer(depth, "depth")
+    depth = check_positive_integer(depth, "depth")
     weight_variance = _variance(sigma_w, "sigma_w", "mlp_ntk")
     bias_variance = _variance(sigma_b, "sigma_b", "mlp_ntk")
     output_variance = _variance(sigma_v, "sigma_v", "mlp_ntk")

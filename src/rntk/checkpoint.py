@@ -57,8 +57,8 @@ from pathlib import Path
 import numpy as np
 
 from .activations import DualActivation
-from .heads import Head
-from .hyperparameters import Hyperparameters
+from .hyperparameters import Architecture
+from .scheduling import GramOptions
 from .sequences import SequenceBatch
 
 try:
@@ -110,20 +110,18 @@ def _activation_probe(activation: DualActivation) -> str:
 def computation_fingerprint(
     X: SequenceBatch,
     X2: SequenceBatch | None,
-    hyper: Hyperparameters,
-    activation: DualActivation,
-    head: Head,
-    normalize: bool,
-    dtype: np.dtype,
-    block_shape: tuple[int, int],
+    architecture: Architecture,
+    options: GramOptions,
 ) -> dict:
     """Everything the values and the block layout of a Gram matrix depend on.
 
     The data enter as SHA-256 hashes of the validated sequences (lengths and
     steps, so a list and its NaN-padded array are the same data); ``X2=None``
     is the symmetric computation. A custom activation is identified by its
-    class, its name and its dual map at fixed points.
+    class, its name and its dual map at fixed points. Of the ``options``,
+    ``n_jobs``, ``executor`` and ``progress`` are left out.
     """
+    activation = architecture.activation
     activation_class = type(activation)
     return {
         "X": _data_hash(X),
@@ -133,12 +131,17 @@ def computation_fingerprint(
         "activation name": activation.name,
         "activation dual map": _activation_probe(activation),
         # Every field of the hyperparameters and of the head, whatever they become.
-        **{field.name: _plain(getattr(hyper, field.name)) for field in fields(hyper)},
-        **{field.name: _plain(getattr(head, field.name)) for field in fields(head)},
-        "normalize": bool(normalize),
-        "dtype": np.dtype(dtype).name,
-        "block_shape": list(block_shape),
+        **_plain_fields(architecture.hyperparameters),
+        **_plain_fields(architecture.head),
+        "normalize": options.normalize,
+        "dtype": options.dtype.name,
+        "block_shape": list(options.block_shape),
     }
+
+
+def _plain_fields(record) -> dict:
+    """Every field of the dataclass ``record``, by name, as JSON reads it back."""
+    return {field.name: _plain(getattr(record, field.name)) for field in fields(record)}
 
 
 def _plain(value):

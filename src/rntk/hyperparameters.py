@@ -2,7 +2,8 @@
 
 The limit kernel (:mod:`rntk.kernel`), the finite network (:mod:`rntk.network`)
 and the sensitivity (:mod:`rntk.sensitivity`) take the same keyword arguments
-with the same defaults; this module turns them into per-layer arrays and checks
+with the same defaults, those of :meth:`Architecture.from_arguments` (documented
+in :class:`rntk.RNTK`); this module turns them into per-layer arrays and checks
 them.
 
 Defaults
@@ -50,7 +51,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DEFAULTS", "Hyperparameters", "default_scales"]
+from .activations import DualActivation, get_activation
+from .heads import Head
+from .options import check_instance, check_positive_integer
+
+__all__ = ["DEFAULTS", "Architecture", "Hyperparameters", "default_scales"]
 
 DEFAULTS = {"sigma_w": 1.0, "sigma_u": 1.0, "sigma_b": 0.1, "sigma_h": 0.0, "sigma_v": 1.0}
 
@@ -81,7 +86,7 @@ def _per_layer(value, name: str, depth: int) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Hyperparameters:
-    """Per-layer standard deviations of the RNN of spec section 1.
+    """Per-layer standard deviations of the RNN of ``docs/math.md#the-model``.
 
     Attributes
     ----------
@@ -126,11 +131,7 @@ class Hyperparameters:
                 strict=True,
             )
         )
-        if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
-            raise TypeError(f"depth must be an integer, got {depth!r}")
-        if depth < 1:
-            raise ValueError(f"depth must be at least 1, got {depth}")
-        depth = int(depth)
+        depth = check_positive_integer(depth, "depth")
         if np.ndim(sigma_v) != 0:
             raise ValueError(f"sigma_v must be a single number, got {sigma_v!r}")
         sigma_v = _per_layer(sigma_v, "sigma_v", 1)[0]
@@ -150,4 +151,55 @@ class Hyperparameters:
         return (
             f"depth={self.depth}, sigma_w={fmt(self.sigma_w)}, sigma_u={fmt(self.sigma_u)}, "
             f"sigma_b={fmt(self.sigma_b)}, sigma_h={fmt(self.sigma_h)}, sigma_v={self.sigma_v:g}"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Architecture:
+    """The model every kernel and network is built from: activation, scales and read-out head.
+
+    Attributes
+    ----------
+    activation : DualActivation
+    hyperparameters : Hyperparameters
+    head : Head
+    """
+
+    activation: DualActivation
+    hyperparameters: Hyperparameters
+    head: Head
+
+    def __post_init__(self):
+        # Validated here too, so that dataclasses.replace (RNTK's attribute
+        # assignments) cannot build an architecture of the wrong parts.
+        object.__setattr__(self, "activation", get_activation(self.activation))
+        check_instance(self.hyperparameters, "hyperparameters", Hyperparameters)
+        check_instance(self.head, "head", Head)
+
+    @classmethod
+    def from_arguments(
+        cls,
+        activation: str | DualActivation = "relu",
+        depth: int = 1,
+        sigma_w=None,
+        sigma_u=None,
+        sigma_b=None,
+        sigma_h=None,
+        sigma_v: float | None = None,
+        readout: str = "last",
+        bidirectional: bool = False,
+        pool_stride: int = 1,
+    ) -> Architecture:
+        """Validate the architecture's arguments, as :class:`rntk.RNTK` documents them.
+
+        These are the parameters shared by :func:`rntk.kernel`, :class:`rntk.RNTK`,
+        :class:`rntk.RNN` and :func:`rntk.sensitivity`, with their defaults: the
+        one list of them. A message names the argument at fault.
+        """
+        activation = get_activation(activation)
+        hyperparameters = Hyperparameters.from_arguments(
+            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=activation
+        )
+        return cls(
+            activation, hyperparameters, Head.from_arguments(readout, bidirectional, pool_stride)
         )

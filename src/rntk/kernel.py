@@ -3,89 +3,57 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from dataclasses import replace
 
 import numpy as np
 
-from .activations import DualActivation, get_activation
+from .activations import DualActivation
 from .checkpoint import computation_fingerprint, gram_file_paths, open_gram_files
-from .heads import Head
-from .hyperparameters import Hyperparameters
-from .options import KernelPair, check_flag, check_positive_integer, kernel_result, parse_get
+from .hyperparameters import Architecture
+from .options import (
+    KernelPair,
+    check_instance,
+    check_keywords,
+    kernel_result,
+    keywords_of,
+    parse_get,
+)
 from .recursion import StackPaths, stack_paths
-from .scheduling import DEFAULT_BLOCK_SHAPE, compute_gram
+from .scheduling import DEFAULT_BLOCK_SHAPE, GramOptions, compute_gram
 from .sequences import as_sequences, check_same_features
 
 __all__ = ["RNTK", "KernelPair", "kernel"]
 
 
-def _parse_dtype(dtype) -> np.dtype:
-    try:
-        resolved = np.dtype(dtype)  # as in NumPy, None means float64
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved.name not in ("float64", "float32"):
-        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
-    return resolved
+def _kept_in(holder: str, name: str) -> property:
+    """An attribute of :class:`RNTK` kept in its frozen ``holder``, validated there when set.
+
+    ``k.n_jobs = 2`` replaces ``k.options`` by a copy with ``n_jobs=2``, whose
+    construction checks the value: a refused assignment leaves ``k`` as it was.
+    """
+
+    def get(self):
+        return getattr(getattr(self, holder), name)
+
+    def set(self, value):
+        setattr(self, holder, replace(getattr(self, holder), **{name: value}))
+
+    return property(get, set, doc=f"``{holder}.{name}``, validated when set.")
 
 
-def _parse_block_shape(block_size) -> tuple[int, int]:
-    shape = (block_size, block_size) if np.ndim(block_size) == 0 else tuple(block_size)
-    if len(shape) != 2 or not all(
-        isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 1
-        for s in shape
-    ):
-        raise ValueError(
-            f"block_size must be a positive integer or a pair (rows, columns), got {block_size!r}"
-        )
-    return int(shape[0]), int(shape[1])
-
-
-def _parse_n_jobs(n_jobs) -> int | None:
-    return None if n_jobs is None else check_positive_integer(n_jobs, "n_jobs")
-
-
-def _parse_executor(executor) -> Executor | None:
-    if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise TypeError(
-            f"executor must be a concurrent.futures.Executor (with .submit), got {executor!r}"
-        )
-    return executor
-
-
-def _parse_hyperparameters(hyper) -> Hyperparameters:
-    if not isinstance(hyper, Hyperparameters):
-        raise TypeError(
-            f"hyperparameters must be a rntk.hyperparameters.Hyperparameters, got {hyper!r}"
-        )
-    return hyper
-
-
-def _parse_head(head) -> Head:
-    if not isinstance(head, Head):
-        raise TypeError(f"head must be a rntk.heads.Head, got {head!r}")
-    return head
-
-
-#: How an attribute of :class:`RNTK` is validated, whether set by the
-#: constructor or later (``k.get = "nngp"``).
+#: How an attribute of :class:`RNTK` is validated, whether set by the constructor
+#: or later (``k.get = "nngp"``); the others are kept in these and validated there.
 _ATTRIBUTE_CHECKS = {
-    "activation": get_activation,
-    "hyperparameters": _parse_hyperparameters,
-    "head": _parse_head,
+    "architecture": lambda value: check_instance(value, "architecture", Architecture),
+    "options": lambda value: check_instance(value, "options", GramOptions),
     "get": parse_get,
-    "normalize": lambda value: check_flag(value, "normalize"),
-    "block_shape": _parse_block_shape,
-    "n_jobs": _parse_n_jobs,
-    "executor": _parse_executor,
-    "progress": lambda value: check_flag(value, "progress"),
-    "dtype": _parse_dtype,
 }
 
 
 class RNTK:
     r"""The Recurrent Neural Tangent Kernel of an infinitely wide RNN.
 
-    The model (spec section 1, Alemohammad et al., ICLR 2021): ``depth`` stacked
+    The model (``docs/math.md#the-model``; Alemohammad et al., ICLR 2021): ``depth`` stacked
     Elman layers with the same weights at every step (the limit is the same
     for untied weights),
 
@@ -169,6 +137,19 @@ class RNTK:
         benchmarks/bench_scale.py). A kernel that would overflow float32 raises
         :class:`KernelOverflowError` before any pair is computed.
 
+    Attributes
+    ----------
+    architecture : rntk.hyperparameters.Architecture
+        The validated ``activation``, ``hyperparameters`` (depth and scales) and
+        ``head``; each is also an attribute of its own.
+    get : tuple of str
+        The kernels to return, in the order asked for.
+    options : rntk.scheduling.GramOptions
+        The validated ``normalize``, ``block_shape`` (from ``block_size``),
+        ``n_jobs``, ``executor``, ``progress`` and ``dtype``; each is also an
+        attribute of its own. Every attribute is validated when set, as in the
+        constructor.
+
     References
     ----------
     .. [1] S. Alemohammad, Z. Wang, R. Balestriero, R. Baraniuk, "The Recurrent
@@ -206,18 +187,30 @@ class RNTK:
         progress: bool = False,
         dtype=np.float64,
     ):
-        self.activation = activation
-        self.hyperparameters = Hyperparameters.from_arguments(
-            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=self.activation
+        self.architecture = Architecture.from_arguments(
+            activation,
+            depth,
+            sigma_w,
+            sigma_u,
+            sigma_b,
+            sigma_h,
+            sigma_v,
+            readout,
+            bidirectional,
+            pool_stride,
         )
-        self.head = Head.from_arguments(readout, bidirectional, pool_stride)
         self.get = get
-        self.normalize = normalize
-        self.block_shape = block_size
-        self.n_jobs = n_jobs
-        self.executor = executor
-        self.progress = progress
-        self.dtype = dtype
+        self.options = GramOptions(normalize, block_size, n_jobs, executor, progress, dtype)
+
+    activation = _kept_in("architecture", "activation")
+    hyperparameters = _kept_in("architecture", "hyperparameters")
+    head = _kept_in("architecture", "head")
+    normalize = _kept_in("options", "normalize")
+    block_shape = _kept_in("options", "block_shape")
+    n_jobs = _kept_in("options", "n_jobs")
+    executor = _kept_in("options", "executor")
+    progress = _kept_in("options", "progress")
+    dtype = _kept_in("options", "dtype")
 
     def __setattr__(self, name, value):
         check = _ATTRIBUTE_CHECKS.get(name)
@@ -312,16 +305,7 @@ class RNTK:
             self._fill(outputs, batch, batch2)
             return self._result(outputs)
 
-        fingerprint = computation_fingerprint(
-            batch,
-            batch2,
-            self.hyperparameters,
-            self.activation,
-            self.head,
-            self.normalize,
-            self.dtype,
-            self.block_shape,
-        )
+        fingerprint = computation_fingerprint(batch, batch2, self.architecture, self.options)
         with open_gram_files(paths, shape, self.dtype, fingerprint) as files:
             if not all(file.complete for file in files.values()):
                 arrays = {name: file.array for name, file in files.items()}
@@ -340,19 +324,13 @@ class RNTK:
         compute_gram(
             rows,
             columns,
-            batch2 is None,
-            self.hyperparameters,
-            self.activation,
-            self.head,
             outputs,
-            order,
-            column_order,
-            self.block_shape,
-            self.n_jobs,
-            self.executor,
-            self.progress,
-            self.normalize,
-            journals,
+            architecture=self.architecture,
+            options=self.options,
+            symmetric=batch2 is None,
+            row_positions=order,
+            column_positions=column_order,
+            journals=journals,
         )
 
     def _outputs(self, out, shape: tuple[int, int]) -> dict[str, np.ndarray]:
@@ -380,29 +358,8 @@ class RNTK:
         return dict(zip(self.get, arrays, strict=True))
 
 
-def kernel(
-    X,
-    X2=None,
-    *,
-    activation: str | DualActivation = "relu",
-    depth: int = 1,
-    sigma_w=None,
-    sigma_u=None,
-    sigma_b=None,
-    sigma_h=None,
-    sigma_v: float | None = None,
-    readout: str = "last",
-    bidirectional: bool = False,
-    pool_stride: int = 1,
-    get="ntk",
-    normalize: bool = False,
-    block_size=DEFAULT_BLOCK_SHAPE,
-    n_jobs: int | None = None,
-    executor: Executor | None = None,
-    progress: bool = False,
-    dtype=np.float64,
-    out=None,
-):
+@keywords_of(RNTK)
+def kernel(X, X2=None, *, out=None, **parameters):
     """The RNTK (or NNGP) Gram matrix of two sets of sequences.
 
     ``rntk.kernel(X, X2, out=out, **params)`` is ``rntk.RNTK(**params)(X, X2,
@@ -422,6 +379,11 @@ def kernel(
         (``gram.npy.journal``), so that after a crash or a killed job the same
         call computes only the missing blocks and gives the file bit for bit as
         an uninterrupted run. See :meth:`RNTK.__call__`.
+    **parameters
+        Every parameter of :class:`RNTK`, by keyword, with its defaults: the
+        architecture (``activation, depth, sigma_w, ..., pool_stride``),
+        ``get``, ``normalize``, ``block_size``, ``n_jobs``, ``executor``,
+        ``progress`` and ``dtype``. The signature lists them all.
 
     Returns
     -------
@@ -432,7 +394,8 @@ def kernel(
     Raises
     ------
     TypeError, ValueError
-        For malformed inputs or hyperparameters; the message names the argument.
+        For malformed inputs or hyperparameters, or an unknown parameter; the
+        message names the argument.
         A ValueError too if ``out`` is a file holding another computation (other
         data, hyperparameters, kernel, dtype, block size or normalisation).
     FileExistsError, RuntimeError
@@ -469,22 +432,5 @@ def kernel(
     ValueError: ... holds another computation than this call (different sigma_w); ...
     >>> del on_disk; folder.cleanup()
     """
-    return RNTK(
-        activation,
-        depth,
-        sigma_w,
-        sigma_u,
-        sigma_b,
-        sigma_h,
-        sigma_v,
-        readout=readout,
-        bidirectional=bidirectional,
-        pool_stride=pool_stride,
-        get=get,
-        normalize=normalize,
-        block_size=block_size,
-        n_jobs=n_jobs,
-        executor=executor,
-        progress=progress,
-        dtype=dtype,
-    )(X, X2, out=out)
+    check_keywords(parameters, kernel)
+    return RNTK(**parameters)(X, X2, out=out)

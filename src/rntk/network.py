@@ -1,139 +1,41 @@
 r"""The finite-width RNN whose infinite-width limit the RNTK describes.
 
-:class:`RNN` is the network of spec section 1 in NumPy, weight-tied or
+:class:`RNN` is the network of ``docs/math.md#the-model`` in NumPy, weight-tied or
 weight-untied, with the read-out heads of :mod:`rntk.heads` (the last step or
 the mean of the top layer's states, optionally bidirectional), a hand-written
 back-propagation through time and its exact empirical tangent kernel.
 
-The module follows the network's concerns: :class:`_Architecture` holds what
-every stack shares (sizes, scales, weight sharing); :class:`_Stack` is one
-recurrent stack, its random initialisation and its forward and backward
-passes; :class:`RNN` validates arguments and inputs, owns the parameters and
-combines one stack, or two when bidirectional, under the head.
+The network is written along its concerns, one module each:
 
-The kernel is computed in the factorised form below: every
-parameter's gradient is a sum over steps of outer products
-:math:`\delta_{l,t} \otimes a_{l,t}` of a back-propagated vector
-:math:`\delta_{l,t} = \partial f / \partial g_{l,t}` and the layer's input
-:math:`a_{l,t}`, so
-
-.. math::
-
-    \langle \nabla_{W} f(x), \nabla_{W} f(x') \rangle
-    = c^2 \sum_{t, t'} (\delta_{t} \cdot \delta'_{t'})\,(a_{t} \cdot a'_{t'})
-
-and the kernel of ``n`` sequences needs only ``(n T) x N`` Gram products, never
-the ``n x P`` Jacobian (``P ~ N^2`` parameters). Untied weights keep only the
-pairs of steps that share a weight, those at the same distance from the end.
-The head enters only through the read-out: the features that ``v`` multiplies
-(the head's weighted sum of top states) and the gradient that
-back-propagation starts from (at every read step, not only the last). Given
-the deltas, each layer's factorised kernel is the same for every head.
+* :mod:`rntk.network` (here): :class:`RNN` validates arguments and inputs,
+  owns the parameters and combines one stack, or two when bidirectional,
+  under the head;
+* :mod:`rntk.network_passes`: one recurrent stack, its layout (sizes, scales,
+  weight sharing), its random initialisation and its forward and backward
+  passes;
+* :mod:`rntk.network_kernels`: the empirical NNGP and NTK of a stack, the
+  latter in a factorised form that never forms the Jacobian.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import numpy as np
 
-from .activations import DualActivation, get_activation
+from .activations import DualActivation
 from .heads import Head
-from .hyperparameters import Hyperparameters
+from .hyperparameters import Architecture
+from .network_kernels import conjugate_kernel, tangent_kernel
+from .network_passes import Stack, StackLayout, Trace, read_weights_of
+from .options import check_flag, check_keywords, check_positive_integer, is_integer, keywords_of
 from .sequences import SequenceBatch, as_sequences
 
 __all__ = ["RNN"]
-
-#: Name prefix of the backward stack's parameters in a bidirectional network.
-BACKWARD_PREFIX = "backward."
-
-
-@dataclass(frozen=True, eq=False)
-class _Trace:
-    """What one stack's forward pass over a batch leaves for back-propagation and kernels.
-
-    Steps are counted from the end (``r = 0`` is every sequence's last step),
-    as in :class:`~rntk.sequences.SequenceBatch`; for the backward stack they
-    are the steps of the reversed sequences.
-
-    Attributes
-    ----------
-    lengths : ndarray (n,)
-    inputs : ndarray (R, n, m)
-        The input steps ``x``, zero where a sequence has not started.
-    states : list over layers of ndarray (R + 1, n, N)
-        ``states[l][r]`` is the hidden state of layer ``l + 1`` after step ``r``;
-        ``states[l][R]`` is the initial state ``h0``. A sequence that has not
-        started at step ``r`` is still at ``h0`` there, so ``states[l][r + 1]`` is
-        always the recurrent input of step ``r``.
-    slopes : list over layers of ndarray (R, n, N)
-        ``phi'(g)`` at each step, zero where the sequence has not started (so
-        back-propagated vectors vanish there).
-    params : dict of str to ndarray
-        The stack's parameters the pass used, by their names without prefix.
-    read_weights : ndarray (R, n)
-        The weight of each top state in its sequence's read-out (see
-        :func:`_read_weights`).
-    """
-
-    lengths: np.ndarray
-    inputs: np.ndarray
-    states: list
-    slopes: list
-    params: dict
-    read_weights: np.ndarray
-
-    @property
-    def horizon(self) -> int:
-        return self.inputs.shape[0]
-
-    @property
-    def n_features(self) -> int:
-        return self.inputs.shape[2]
-
-    def layer_input(self, layer: int) -> np.ndarray:
-        """The input from below of layer ``layer`` at every step, (R, n, n_{l-1})."""
-        return self.inputs if layer == 0 else self.states[layer - 1][:-1]
-
-    def recurrent_input(self, layer: int) -> np.ndarray:
-        """``h[l, t-1]`` at every step, (R, n, N)."""
-        return self.states[layer][1:]
-
-    def read_state(self) -> np.ndarray:
-        """The head's weighted sum of the top layer's states, (n, N): what ``v`` reads."""
-        return np.einsum("rn,rnk->nk", self.read_weights, self.states[-1][:-1])
-
-
-def _read_weights(head: Head, batch: SequenceBatch) -> np.ndarray:
-    """How the head weighs the top state at each step (from the end) of each sequence, (R, n).
-
-    ``1 / count`` at the head's read steps of a sequence and 0 elsewhere, so a
-    sequence is never read at a step before it starts. The last-step head has
-    a single 1 per sequence, at ``r = 0``.
-    """
-    weights = np.zeros((batch.max_length, batch.n_sequences))
-    counts = head.counts(batch.lengths)
-    for length in np.unique(batch.lengths):
-        same_length = np.flatnonzero(batch.lengths == length)
-        weights[np.ix_(head.read_steps(length), same_length)] = 1.0 / counts[same_length]
-    return weights
-
-
-def _check_positive_integer(value, name: str, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
-    return int(value)
 
 
 def _as_generator(seed) -> np.random.Generator:
     if seed is None or isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
         return np.random.default_rng(seed)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+    if not is_integer(seed):
         raise TypeError(
             f"seed must be None, a non-negative integer or a numpy Generator, got {seed!r}"
         )
@@ -154,244 +56,8 @@ def _check_finite_activation(activation: DualActivation) -> None:
         ) from None
 
 
-@dataclass(frozen=True)
-class _Architecture:
-    """What every stack of a network shares: width, scales, activation and weight sharing."""
-
-    width: int
-    hyperparameters: Hyperparameters
-    activation: DualActivation
-    tied: bool
-    max_length: int | None
-
-    @property
-    def step_axes(self) -> tuple[int, ...]:
-        """The leading axis of untied parameters (one weight per step from the end)."""
-        return () if self.tied else (self.max_length,)
-
-    def parameter_shapes(self, n_features: int) -> dict[str, tuple[int, ...]]:
-        """One stack's parameter shapes in the documented order ``W1, U1, b1, ..., v``."""
-        n, steps = self.width, self.step_axes
-        shapes = {}
-        for layer in range(1, self.hyperparameters.depth + 1):
-            below = n_features if layer == 1 else n
-            shapes[f"W{layer}"] = (*steps, n, n)
-            shapes[f"U{layer}"] = (*steps, n, below)
-            shapes[f"b{layer}"] = (*steps, n)
-        shapes["v"] = (n,)
-        return shapes
-
-    def scales(self, layer: int, n_features: int) -> tuple[float, float, float]:
-        """Forward multipliers of ``W``, ``U`` and ``b`` in layer ``layer`` (0-based)."""
-        hyper = self.hyperparameters
-        fan_in = n_features if layer == 0 else self.width
-        return (
-            hyper.sigma_w[layer] / math.sqrt(self.width),
-            hyper.sigma_u[layer] / math.sqrt(fan_in),
-            hyper.sigma_b[layer],
-        )
-
-    @property
-    def readout_scale(self) -> float:
-        return self.hyperparameters.sigma_v / math.sqrt(self.width)
-
-    def step_weight(self, weight: np.ndarray, step: int) -> np.ndarray:
-        return weight if self.tied else weight[step]
-
-
-class _Stack:
-    """One recurrent stack: its initial state and its forward and backward passes.
-
-    A bidirectional network has two, with independent parameters and initial
-    states; the backward one reads every sequence reversed. The parameters
-    live in the network's one ``params`` dict, so that editing it changes the
-    network; a stack finds its own there under ``prefix + name``.
-    """
-
-    def __init__(
-        self,
-        architecture: _Architecture,
-        reverses: bool,
-        initial_state: tuple[np.ndarray, ...],
-        input_weight_seed: int,
-    ):
-        self.architecture = architecture
-        self.reverses = reverses
-        self.prefix = BACKWARD_PREFIX if reverses else ""
-        self.initial_state = initial_state
-        self._input_weight_seed = input_weight_seed
-
-    @classmethod
-    def draw(
-        cls, architecture: _Architecture, reverses: bool, rng: np.random.Generator
-    ) -> tuple[_Stack, dict[str, np.ndarray]]:
-        """A freshly initialised stack and all its parameters but ``U1``, by prefixed name.
-
-        The input weights ``U1`` wait for the number of features per step
-        (:meth:`input_weights`); their stream is fixed here, so they do not
-        depend on when they are drawn. The order of the draws defines the
-        network of a given seed: changing it changes every seeded network.
-        """
-        hyper, n, steps = architecture.hyperparameters, architecture.width, architecture.step_axes
-        initial_state = tuple(
-            hyper.sigma_h[layer] * rng.standard_normal(n) for layer in range(hyper.depth)
-        )
-        params = {}
-        for layer in range(1, hyper.depth + 1):
-            params[f"W{layer}"] = rng.standard_normal((*steps, n, n))
-            if layer > 1:
-                params[f"U{layer}"] = rng.standard_normal((*steps, n, n))
-            params[f"b{layer}"] = rng.standard_normal((*steps, n))
-        params["v"] = rng.standard_normal(n)
-        stack = cls(architecture, reverses, initial_state, int(rng.integers(2**63)))
-        return stack, {stack.prefix + name: value for name, value in params.items()}
-
-    def input_weights(self, n_features: int) -> np.ndarray:
-        """``U1`` for inputs of ``n_features`` features per step."""
-        shape = (*self.architecture.step_axes, self.architecture.width, n_features)
-        return np.random.default_rng(self._input_weight_seed).standard_normal(shape)
-
-    def forward(self, batch: SequenceBatch, params: dict, read_weights: np.ndarray) -> _Trace:
-        """Run the stack over ``batch`` (reversed first if this is the backward stack).
-
-        ``params`` is the network's whole dict, already checked; ``read_weights``
-        how the head reads the top states (:func:`_read_weights`).
-        """
-        architecture = self.architecture
-        if self.reverses:
-            batch = batch.reversed()
-        own = {
-            name: params[self.prefix + name]
-            for name in architecture.parameter_shapes(batch.n_features)
-        }
-        hyper, width = architecture.hyperparameters, architecture.width
-        horizon, n = batch.max_length, batch.n_sequences
-        states, slopes = [], []
-        for layer in range(hyper.depth):
-            layer_states = np.empty((horizon + 1, n, width))
-            layer_states[horizon] = self.initial_state[layer]
-            states.append(layer_states)
-            slopes.append(np.empty((horizon, n, width)))
-
-        for step in range(horizon - 1, -1, -1):
-            started = (batch.lengths > step)[:, None]
-            below = batch.steps_from_end[step]
-            for layer in range(hyper.depth):
-                w_scale, u_scale, b_scale = architecture.scales(layer, batch.n_features)
-                name = layer + 1
-                previous = states[layer][step + 1]
-                preactivation = _rows_times(
-                    previous, architecture.step_weight(own[f"W{name}"], step)
-                )
-                preactivation *= w_scale
-                preactivation += u_scale * _rows_times(
-                    below, architecture.step_weight(own[f"U{name}"], step)
-                )
-                preactivation += b_scale * architecture.step_weight(own[f"b{name}"], step)
-                # A sequence that has not started stays at h0 and passes no gradient.
-                activated = architecture.activation(preactivation)
-                states[layer][step] = np.where(started, activated, previous)
-                slope = architecture.activation.derivative(preactivation)
-                np.multiply(slope, started, out=slopes[layer][step])
-                below = states[layer][step]
-        if not np.isfinite(states[-1]).all():
-            raise FloatingPointError(
-                f"the hidden states overflowed float64 with {hyper.describe()} on sequences "
-                f"of up to {horizon} steps: the state grows geometrically when sigma_w is "
-                "too large (ReLU: like (sigma_w**2 / 2)**T); use a smaller sigma_w, shorter "
-                "sequences or inputs of smaller scale"
-            )
-        return _Trace(batch.lengths, batch.steps_from_end, states, slopes, own, read_weights)
-
-    def outputs(self, trace: _Trace) -> np.ndarray:
-        return self.architecture.readout_scale * (trace.read_state() @ trace.params["v"])
-
-    def backward(self, trace: _Trace) -> list[np.ndarray]:
-        """``delta[l][r] = df/dg`` of layer ``l + 1`` at step ``r``, (R, n, N) per layer.
-
-        The read-out's gradient ``sigma_v / sqrt(N) v`` enters the top state at
-        every step the head reads, with the head's weight of that step.
-        """
-        architecture, params = self.architecture, trace.params
-        depth, horizon = architecture.hyperparameters.depth, trace.horizon
-        n, width = trace.lengths.shape[0], architecture.width
-        readout = architecture.readout_scale * params["v"]
-        deltas = [np.empty((horizon, n, width)) for _ in range(depth)]
-        # Gradient reaching h[l, t] through W_l from the step after t.
-        from_next_step = [np.zeros((n, width)) for _ in range(depth)]
-        for step in range(horizon):
-            for layer in range(depth - 1, -1, -1):
-                grad_state = from_next_step[layer]
-                if layer == depth - 1:
-                    grad_state = grad_state + np.outer(trace.read_weights[step], readout)
-                else:
-                    u_scale = architecture.scales(layer + 1, trace.n_features)[1]
-                    above = deltas[layer + 1][step]
-                    upper_weight = architecture.step_weight(params[f"U{layer + 2}"], step)
-                    grad_state = grad_state + u_scale * _rows_times(above, upper_weight.T)
-                np.multiply(grad_state, trace.slopes[layer][step], out=deltas[layer][step])
-                if step + 1 < horizon:
-                    w_scale = architecture.scales(layer, trace.n_features)[0]
-                    weight = architecture.step_weight(params[f"W{layer + 1}"], step)
-                    from_next_step[layer] = w_scale * _rows_times(deltas[layer][step], weight.T)
-        return deltas
-
-    def gradients(self, trace: _Trace) -> dict[str, np.ndarray]:
-        """Per-sequence gradients of the stack's parameters, by prefixed name."""
-        architecture = self.architecture
-        deltas = self.backward(trace)
-        gradients = {}
-        for layer in range(architecture.hyperparameters.depth):
-            name = layer + 1
-            w_scale, u_scale, b_scale = architecture.scales(layer, trace.n_features)
-            delta = deltas[layer]
-            factors = {
-                f"W{name}": (w_scale, trace.recurrent_input(layer)),
-                f"U{name}": (u_scale, trace.layer_input(layer)),
-            }
-            for key, (scale, layer_input) in factors.items():
-                if architecture.tied:
-                    gradients[key] = scale * np.einsum("rni,rnj->nij", delta, layer_input)
-                else:
-                    per_step = scale * np.einsum("rni,rnj->nrij", delta, layer_input)
-                    gradients[key] = _pad_steps(per_step, architecture.max_length)
-            if architecture.tied:
-                gradients[f"b{name}"] = b_scale * delta.sum(axis=0)
-            else:
-                gradients[f"b{name}"] = _pad_steps(
-                    b_scale * delta.transpose(1, 0, 2), architecture.max_length
-                )
-        gradients["v"] = architecture.readout_scale * trace.read_state()
-        return {self.prefix + name: value for name, value in gradients.items()}
-
-    def conjugate_kernel(self, rows: _Trace, columns: _Trace) -> np.ndarray:
-        """The read-out features' Gram matrix, ``sigma_v^2 / N`` times the read states' products."""
-        features = rows.read_state()
-        column_features = features if columns is rows else columns.read_state()
-        return self.architecture.readout_scale**2 * (features @ column_features.T)
-
-    def tangent_kernel(self, rows: _Trace, columns: _Trace) -> np.ndarray:
-        """The stack's share of the empirical NTK: its read-out plus every layer's."""
-        architecture = self.architecture
-        row_deltas = self.backward(rows)
-        column_deltas = row_deltas if columns is rows else self.backward(columns)
-        theta = self.conjugate_kernel(rows, columns)
-        for layer in range(architecture.hyperparameters.depth):
-            w_scale, u_scale, b_scale = architecture.scales(layer, rows.n_features)
-            theta += _layer_tangent_kernel(
-                row_deltas[layer],
-                column_deltas[layer],
-                (rows.recurrent_input(layer), rows.layer_input(layer)),
-                (columns.recurrent_input(layer), columns.layer_input(layer)),
-                (w_scale**2, u_scale**2),
-                b_scale**2,
-                architecture.tied,
-            )
-        return theta
-
-
 class RNN:
-    r"""A finite-width Elman RNN in the NTK parameterisation (spec section 1).
+    r"""A finite-width Elman RNN in the NTK parameterisation (``docs/math.md#the-model``).
 
     .. math::
 
@@ -428,24 +94,6 @@ class RNN:
     ----------
     width : int
         Number of hidden units ``N`` of every layer.
-    depth : int, default 1
-        Number of recurrent layers ``L``.
-    activation : {"relu", "erf"} or DualActivation, default "relu"
-        The nonlinearity ``phi``; a custom :class:`~rntk.activations.DualActivation`
-        must implement ``phi`` (``__call__``) and ``phi'`` (``derivative``).
-    sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, optional
-        Scales of the recurrent weights, input weights, biases and initial
-        state, one value or one per layer, with the activation's defaults, as
-        in :func:`rntk.kernel`.
-    sigma_v : float, default 1
-        Scale of the read-out weights (of each stack when bidirectional).
-    readout : {"last", "mean"}, default "last"
-        Read the top layer's last state or the mean of its states.
-    bidirectional : bool, default False
-        Add a backward stack on the reversed sequences.
-    pool_stride : int, default 1
-        The mean head reads every ``pool_stride``-th state counted back from
-        the last one; only 1 is valid for ``readout="last"``.
     tied : bool, default True
         Share ``W_l, U_l, b_l`` across time steps. With ``tied=False`` every
         step has its own weights, indexed from the END of the sequence: the
@@ -463,6 +111,13 @@ class RNN:
         Source of the random initialisation. The forward stack's draws do not
         depend on the head; a backward stack draws after them from the same
         stream.
+    **parameters
+        The architecture and its read-out head, ``activation, depth, sigma_w,
+        sigma_u, sigma_b, sigma_h, sigma_v, readout, bidirectional,
+        pool_stride``, as in :class:`rntk.RNTK` (same defaults). The activation
+        must also implement ``phi`` and ``phi'`` (``__call__`` and
+        ``derivative`` of a :class:`~rntk.activations.DualActivation`), and
+        ``sigma_v`` scales the read-out of each stack when bidirectional.
 
     Attributes
     ----------
@@ -536,35 +191,25 @@ class RNN:
     ['W1', 'U1', 'b1', 'v', 'backward.W1', 'backward.U1', 'backward.b1', 'backward.v']
     """
 
+    @keywords_of(Architecture.from_arguments)
     def __init__(
         self,
         width: int,
         *,
-        depth: int = 1,
-        activation: str | DualActivation = "relu",
-        sigma_w=None,
-        sigma_u=None,
-        sigma_b=None,
-        sigma_h=None,
-        sigma_v: float | None = None,
-        readout: str = "last",
-        bidirectional: bool = False,
-        pool_stride: int = 1,
         tied: bool = True,
         max_length: int | None = None,
         n_features: int | None = None,
         seed=None,
+        **parameters,
     ):
-        self.width = _check_positive_integer(width, "width")
-        self.activation = get_activation(activation)
-        self.hyperparameters = Hyperparameters.from_arguments(
-            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=self.activation
-        )
+        self.width = check_positive_integer(width, "width")
+        check_keywords(parameters, RNN)
+        architecture = Architecture.from_arguments(**parameters)
+        self.activation = architecture.activation
+        self.hyperparameters = architecture.hyperparameters
+        self.head = architecture.head
         _check_finite_activation(self.activation)
-        self.head = Head.from_arguments(readout, bidirectional, pool_stride)
-        if not isinstance(tied, (bool, np.bool_)):
-            raise TypeError(f"tied must be True or False, got {tied!r}")
-        self.tied = bool(tied)
+        self.tied = check_flag(tied, "tied")
         if not self.tied and not self.head.reads_last_step_only:
             raise ValueError(
                 f"readout={self.head.readout!r} needs tied weights (tied=True): untied weights "
@@ -572,21 +217,21 @@ class RNN:
                 "from their sequences' ends come from independent weights and the network's "
                 "infinite-width limit is not the mean head's kernel"
             )
-        self.max_length = _check_positive_integer(max_length, "max_length", allow_none=True)
+        self.max_length = check_positive_integer(max_length, "max_length", allow_none=True)
         if not self.tied and self.max_length is None:
             raise ValueError(
                 "max_length is required for an untied network (tied=False): it is the "
                 "number of steps the network holds weights for"
             )
-        self.n_features = _check_positive_integer(n_features, "n_features", allow_none=True)
+        self.n_features = check_positive_integer(n_features, "n_features", allow_none=True)
 
-        self._architecture = _Architecture(
+        self._layout = StackLayout(
             self.width, self.hyperparameters, self.activation, self.tied, self.max_length
         )
         rng = _as_generator(seed)
         stacks, self._params = [], {}
         for reverses in self.head.directions:
-            stack, params = _Stack.draw(self._architecture, reverses, rng)
+            stack, params = Stack.draw(self._layout, reverses, rng)
             stacks.append(stack)
             self._params.update(params)
         self._stacks = tuple(stacks)
@@ -636,7 +281,7 @@ class RNN:
         return sum(p.size for p in self.params.values())
 
     def _expected_shapes(self) -> dict[str, tuple[int, ...]]:
-        shapes = self._architecture.parameter_shapes(self.n_features)
+        shapes = self._layout.parameter_shapes(self.n_features)
         return {
             stack.prefix + name: shape for stack in self._stacks for name, shape in shapes.items()
         }
@@ -672,11 +317,11 @@ class RNN:
             )
         return batch
 
-    def _forward(self, X, name: str) -> list[_Trace]:
+    def _forward(self, X, name: str) -> list[Trace]:
         """Validate ``X`` and run every stack over it: one trace per stack."""
         batch = self._batch(X, name)
         params = self._checked_params()
-        read_weights = _read_weights(self.head, batch)
+        read_weights = read_weights_of(self.head, batch)
         return [stack.forward(batch, params, read_weights) for stack in self._stacks]
 
     # ------------------------------------------------------------------ public
@@ -748,7 +393,7 @@ class RNN:
         rows = self._forward(X, "X")
         columns = rows if X2 is None else self._forward(X2, "X2")
         return sum(
-            stack.conjugate_kernel(row, column)
+            conjugate_kernel(stack, row, column)
             for stack, row, column in zip(self._stacks, rows, columns, strict=True)
         )
 
@@ -773,72 +418,9 @@ class RNN:
         rows = self._forward(X, "X")
         columns = rows if X2 is None else self._forward(X2, "X2")
         theta = sum(
-            stack.tangent_kernel(row, column)
+            tangent_kernel(stack, row, column)
             for stack, row, column in zip(self._stacks, rows, columns, strict=True)
         )
         if X2 is None:
             theta = 0.5 * (theta + theta.T)
         return theta
-
-
-def _rows_times(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``rows @ matrix.T``, i.e. ``matrix`` applied to every row of ``rows``.
-
-    Computed as ``(matrix @ rows.T).T``: OpenBLAS is up to several times faster
-    with the few sequences as the last dimension than as the first.
-    """
-    return (matrix @ rows.T).T
-
-
-def _pad_steps(per_step: np.ndarray, max_length: int) -> np.ndarray:
-    """Zero-pad axis 1 (steps from the end) of per-sequence untied gradients to ``max_length``."""
-    padded = np.zeros((per_step.shape[0], max_length, *per_step.shape[2:]))
-    padded[:, : per_step.shape[1]] = per_step
-    return padded
-
-
-def _layer_tangent_kernel(
-    row_deltas: np.ndarray,
-    column_deltas: np.ndarray,
-    row_inputs: tuple[np.ndarray, ...],
-    column_inputs: tuple[np.ndarray, ...],
-    input_weights: tuple[float, ...],
-    bias_weight: float,
-    tied: bool,
-) -> np.ndarray:
-    r"""One layer's contribution to the tangent kernel (spec section 8).
-
-    For a parameter ``c * M`` acting on an input ``a`` the contribution is
-    :math:`c^2 \sum (\delta_r \cdot \delta'_{r'}) (a_r \cdot a'_{r'})`; the layer's
-    ``W``, ``U`` and ``b`` share the ``delta`` Gram, so it is formed once and
-    multiplied by :math:`\sum_k c_k^2 (a_k \cdot a'_k) + c_b^2`. Tied weights sum
-    over every pair of steps ``(r, r')``, untied ones over ``r = r'`` only.
-
-    ``row_deltas`` is ``(R1, n1, N)``, each of ``row_inputs`` ``(R1, n1, d_k)``;
-    the columns likewise with ``R2, n2``. Memory stays ``O(n1 R2 n2)``: one row
-    step against all column steps at a time.
-    """
-    horizon, n_rows = row_deltas.shape[:2]
-    column_horizon, n_columns = column_deltas.shape[:2]
-    theta = np.zeros((n_rows, n_columns))
-    if tied:
-        flat_columns = column_deltas.reshape(column_horizon * n_columns, -1)
-        flat_inputs = [a.reshape(column_horizon * n_columns, -1) for a in column_inputs]
-        for step in range(horizon):
-            features = np.full((n_rows, column_horizon * n_columns), bias_weight)
-            for weight, row_input, column_input in zip(
-                input_weights, row_inputs, flat_inputs, strict=True
-            ):
-                features += weight * (row_input[step] @ column_input.T)
-            features *= row_deltas[step] @ flat_columns.T
-            theta += features.reshape(n_rows, column_horizon, n_columns).sum(axis=1)
-    else:
-        for step in range(min(horizon, column_horizon)):
-            features = np.full((n_rows, n_columns), bias_weight)
-            for weight, row_input, column_input in zip(
-                input_weights, row_inputs, column_inputs, strict=True
-            ):
-                features += weight * (row_input[step] @ column_input[step].T)
-            features *= row_deltas[step] @ column_deltas[step].T
-            theta += features
-    return theta

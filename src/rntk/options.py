@@ -1,14 +1,18 @@
 """Options shared by every kernel function, validated in one place.
 
 Which kernels to return (``get``) and how they come back (:class:`KernelPair`,
-in the order the caller asked for), and the checks of flags and counts that
-every public function applies to its keyword arguments. A message always names
-the argument and what was received.
+in the order the caller asked for), and the checks of flags, counts, numbers,
+arrays and keyword names that every public function applies to its arguments.
+A message always names the argument and what was received.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import numbers
+from collections.abc import Callable
 from operator import itemgetter
 
 import numpy as np
@@ -16,10 +20,19 @@ import numpy as np
 __all__ = [
     "KERNEL_NAMES",
     "KernelPair",
+    "check_choice",
     "check_flag",
+    "check_instance",
+    "check_keywords",
+    "check_non_negative",
+    "check_positive",
     "check_positive_integer",
     "check_real",
+    "check_real_array",
+    "is_integer",
+    "is_positive_integer",
     "kernel_result",
+    "keywords_of",
     "parse_get",
 ]
 
@@ -102,9 +115,39 @@ def check_flag(value, name: str) -> bool:
     return bool(value)
 
 
-def check_positive_integer(value, name: str) -> int:
-    """``value`` as an ``int`` if it is an integer >= 1 (not a bool, not a float)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+def check_instance(value, name: str, kind: type):
+    """``value`` if it is an instance of ``kind``, else a TypeError naming the class."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {kind.__module__}.{kind.__qualname__}, got {value!r}")
+    return value
+
+
+def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
+    """``value`` if it is one of the strings ``choices``, else a ValueError listing them."""
+    if not (isinstance(value, str) and value in choices):
+        allowed = " or ".join(repr(choice) for choice in choices)
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return value
+
+
+def is_integer(value) -> bool:
+    """Whether ``value`` is an integer: Python's or NumPy's, not a bool, not a float."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_positive_integer(value) -> bool:
+    """Whether ``value`` is an integer >= 1 (not a bool, not a float)."""
+    return is_integer(value) and value >= 1
+
+
+def check_positive_integer(value, name: str, *, allow_none: bool = False) -> int | None:
+    """``value`` as an ``int`` if it is an integer >= 1 (not a bool, not a float).
+
+    With ``allow_none``, ``None`` is accepted and returned as it is.
+    """
+    if value is None and allow_none:
+        return None
+    if not is_integer(value):
         raise TypeError(f"{name} must be a positive integer, got {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -116,3 +159,79 @@ def check_real(value, name: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     return float(value)
+
+
+def check_non_negative(value, name: str) -> float:
+    """``value`` as a float if it is a finite real number >= 0."""
+    value = check_real(value, name)
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be non-negative and finite, got {value!r}")
+    return value
+
+
+def check_positive(value, name: str) -> float:
+    """``value`` as a float if it is a finite real number > 0."""
+    value = check_real(value, name)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be positive and finite, got {value!r}")
+    return value
+
+
+def check_real_array(value, name: str) -> np.ndarray:
+    """``value`` as a float64 array if it holds real numbers (booleans count as 0 and 1).
+
+    Strings, objects and complex numbers raise a TypeError; the values
+    themselves (NaN, inf, the shape) are for the caller to check.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
+def keywords_of(source: Callable) -> Callable:
+    """Show ``source``'s named parameters in place of the decorated function's ``**parameters``.
+
+    For a function that passes its ``**parameters`` on to ``source``: its
+    signature (what ``help()`` and ``inspect.signature`` show) lists them, as
+    keyword-only parameters with their defaults and annotations, after its own
+    positional parameters and before its own keyword-only ones. The function
+    itself is returned unchanged; :func:`check_keywords` refuses other names.
+    """
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    passed_on = [
+        parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for parameter in inspect.signature(source).parameters.values()
+        if parameter.kind in kinds
+    ]
+
+    def decorate(function: Callable) -> Callable:
+        own = inspect.signature(function)
+        positional = [p for p in own.parameters.values() if p.kind in kinds[:1]]
+        keyword_only = [p for p in own.parameters.values() if p.kind == kinds[1]]
+        function.__signature__ = own.replace(parameters=positional + passed_on + keyword_only)
+        return function
+
+    return decorate
+
+
+@functools.cache
+def _parameter_names(function: Callable) -> tuple[str, ...]:
+    return tuple(inspect.signature(function).parameters)
+
+
+def check_keywords(parameters: dict, function: Callable) -> None:
+    """A TypeError for any name in ``parameters`` that ``function``'s signature does not list.
+
+    The message names the unknown parameter, a close match if there is one,
+    and every parameter ``function`` accepts.
+    """
+    accepted = _parameter_names(function)
+    for name in parameters:
+        if name not in accepted:
+            close = difflib.get_close_matches(name, accepted, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(
+                f"unknown parameter {name!r}{hint}; {function.__name__} accepts "
+                f"{', '.join(accepted)}"
+            )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from .options import check_real
+from .options import check_non_negative, check_positive, check_real_array
 
 __all__ = ["NotPositiveDefiniteError", "gradient_flow_mean", "kernel_ridge_regression"]
 
@@ -29,10 +29,7 @@ class NotPositiveDefiniteError(np.linalg.LinAlgError):
 
 
 def _check_matrix(value, name: str) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
-    array = array.astype(np.float64, copy=False)
+    array = check_real_array(value, name)
     if not np.isfinite(array).all():
         raise ValueError(f"{name} contains NaN or inf")
     return array
@@ -74,9 +71,7 @@ def _validate(k_train_train, y_train, k_test_train):
 
 
 def _effective_ridge(gram: np.ndarray, ridge, relative_ridge: bool) -> float:
-    ridge = check_real(ridge, "ridge")
-    if not (np.isfinite(ridge) and ridge >= 0):
-        raise ValueError(f"ridge must be non-negative and finite, got {ridge!r}")
+    ridge = check_non_negative(ridge, "ridge")
     if relative_ridge:
         return float(ridge) * float(np.trace(gram)) / gram.shape[0]
     return float(ridge)
@@ -266,9 +261,7 @@ def gradient_flow_mean(
     times = times.astype(np.float64, copy=False)
     if times.ndim > 1 or np.isnan(times).any() or (times < 0).any():
         raise ValueError(f"time must be a non-negative number or a 1-D array of them, got {time!r}")
-    learning_rate = check_real(learning_rate, "learning_rate")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be positive and finite, got {learning_rate!r}")
+    learning_rate = check_positive(learning_rate, "learning_rate")
     regulariser = _effective_ridge(gram, ridge, relative_ridge)
     n = gram.shape[0]
 

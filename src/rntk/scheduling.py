@@ -6,7 +6,9 @@ by ``n1 * n2`` or by the sequence length. This module decides the blocks,
 sorts sequences by length so that each block holds sequences of similar length
 (the work for a pair is then about ``min(T_i, T_j)`` steps), runs the blocks,
 possibly in parallel, and writes each into the output at the sequences'
-original positions.
+original positions. How (block shape, threads or executor, progress bar,
+normalisation, precision) is one validated :class:`GramOptions`, built by
+:class:`rntk.RNTK` and passed down whole.
 
 In the symmetric case ``K(X, X)`` only blocks on or above the diagonal are
 computed; each is mirrored, and the diagonal itself comes from the exact
@@ -26,17 +28,17 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields
 
 import numpy as np
 
-from .activations import DualActivation
 from .heads import Head
-from .hyperparameters import Hyperparameters
+from .hyperparameters import Architecture
+from .options import check_flag, check_positive_integer, is_positive_integer
 from .progress import ProgressBar
 from .recursion import StackPaths, model_block, non_finite_error
 
-__all__ = ["Block", "compute_gram", "plan_blocks"]
+__all__ = ["Block", "GramOptions", "compute_gram", "plan_blocks"]
 
 #: Default block shape: rows x columns of pairs advanced together. Large enough
 #: that NumPy's per-call overhead is amortised and two threads rarely wait for
@@ -44,6 +46,85 @@ __all__ = ["Block", "compute_gram", "plan_blocks"]
 #: that a block's arrays (about 16 MB at depth 1) stay in the last-level cache.
 #: Chosen by timing n = 2000, T = 100 with 1 and 2 threads (bench_kernel.py).
 DEFAULT_BLOCK_SHAPE = (256, 1024)
+
+
+def _check_block_shape(block_size) -> tuple[int, int]:
+    shape = (block_size, block_size) if np.ndim(block_size) == 0 else tuple(block_size)
+    if len(shape) != 2 or not all(is_positive_integer(size) for size in shape):
+        raise ValueError(
+            f"block_size must be a positive integer or a pair (rows, columns), got {block_size!r}"
+        )
+    return int(shape[0]), int(shape[1])
+
+
+def _check_executor(executor) -> Executor | None:
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            f"executor must be a concurrent.futures.Executor (with .submit), got {executor!r}"
+        )
+    return executor
+
+
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)  # as in NumPy, None means float64
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in ("float64", "float32"):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    return resolved
+
+
+#: How each field of :class:`GramOptions` is validated.
+_OPTION_CHECKS = {
+    "normalize": lambda value: check_flag(value, "normalize"),
+    "block_shape": _check_block_shape,
+    "n_jobs": lambda value: check_positive_integer(value, "n_jobs", allow_none=True),
+    "executor": _check_executor,
+    "progress": lambda value: check_flag(value, "progress"),
+    "dtype": _check_dtype,
+}
+
+
+@dataclass(frozen=True)
+class GramOptions:
+    """How a Gram matrix is computed and delivered: one validated object, passed down whole.
+
+    ``normalize`` and ``dtype`` shape the values; ``block_shape`` only groups
+    the pairs (a computation into a file records it, to resume block by block);
+    ``n_jobs``, ``executor`` and ``progress`` only say where the blocks run and
+    whether that shows, and may change between runs of a resumable computation.
+    Every field is validated on construction, also by :func:`dataclasses.replace`;
+    the messages name the arguments of :class:`rntk.RNTK` (``block_size`` for
+    ``block_shape``), where they are documented.
+
+    Attributes
+    ----------
+    normalize : bool
+        Multiply every value by ``1 / sqrt(K(x, x) K(x', x'))`` as it is written.
+    block_shape : (int, int)
+        Rows and columns of pairs advanced together; an integer means a square.
+    n_jobs : int or None
+        Worker threads, or the executor's workers; None: every core.
+    executor : concurrent.futures.Executor or None
+        Where to run the blocks; None: a private thread pool (or inline).
+    progress : bool
+        Show a progress bar on stderr.
+    dtype : numpy.dtype
+        float64 or float32, for the pairwise recursion and the output.
+    """
+
+    normalize: bool = False
+    block_shape: tuple[int, int] = DEFAULT_BLOCK_SHAPE
+    n_jobs: int | None = None
+    executor: Executor | None = None
+    progress: bool = False
+    dtype: np.dtype = np.dtype(np.float64)
+
+    def __post_init__(self):
+        for field in fields(self):
+            value = _OPTION_CHECKS[field.name](getattr(self, field.name))
+            object.__setattr__(self, field.name, value)
 
 
 @dataclass(frozen=True)
@@ -83,13 +164,14 @@ def plan_blocks(
     return blocks
 
 
-def evaluate_block(rows: StackPaths, columns: StackPaths, hyper, activation, head: Head):
+def evaluate_block(rows: StackPaths, columns: StackPaths, architecture: Architecture):
     """The ``(nngp, ntk)`` of one block: the unit of work sent to an executor.
 
     Takes only the block's own sequences, so sending it to another process
     (a Dask worker) ships ``O(L T block)`` data, not the whole data set.
     """
-    nngp, ntk = model_block(rows, columns, hyper, activation, head)
+    activation, hyper = architecture.activation, architecture.hyperparameters
+    nngp, ntk = model_block(rows, columns, hyper, activation, architecture.head)
     if not (np.isfinite(ntk).all() and np.isfinite(nngp).all()):
         raise non_finite_error(
             activation,
@@ -143,18 +225,13 @@ def _block_cost(block: Block, rows: StackPaths, columns: StackPaths, head: Head)
 def compute_gram(
     rows: StackPaths,
     columns: StackPaths,
-    symmetric: bool,
-    hyper: Hyperparameters,
-    activation: DualActivation,
-    head: Head,
     outputs: dict[str, np.ndarray],
+    *,
+    architecture: Architecture,
+    options: GramOptions,
+    symmetric: bool,
     row_positions: np.ndarray,
     column_positions: np.ndarray,
-    block_shape: tuple[int, int] = DEFAULT_BLOCK_SHAPE,
-    n_jobs: int | None = None,
-    executor: Executor | None = None,
-    progress: bool = False,
-    normalize: bool = False,
     journals: dict | None = None,
 ) -> None:
     """Fill ``outputs`` (``{"nngp": array, "ntk": array}``, any subset).
@@ -162,14 +239,15 @@ def compute_gram(
     ``rows`` and ``columns`` are per-sequence paths sorted by decreasing length;
     ``row_positions[i]`` is the output row of sorted sequence ``i`` (likewise
     columns). With ``symmetric``, ``rows`` and ``columns`` are the same set.
-    With ``normalize`` every value is multiplied by ``a_i a_j``, ``a_i =
-    1 / sqrt(K(x_i, x_i))`` (0 for a zero self-kernel), as it is written.
+    With ``options.normalize`` every value is multiplied by ``a_i a_j``,
+    ``a_i = 1 / sqrt(K(x_i, x_i))`` (0 for a zero self-kernel), as it is written.
 
-    Blocks run on ``executor`` if given (any ``concurrent.futures.Executor``,
-    e.g. a Dask client's), else on a pool of ``n_jobs`` threads (NumPy releases
-    the GIL in its loops), else inline when ``n_jobs == 1``. At most ``2 *
-    n_jobs`` blocks are in flight, so memory stays bounded; the results are
-    written here, in the calling thread, in a fixed order.
+    Blocks of ``options.block_shape`` run on ``options.executor`` if given (any
+    ``concurrent.futures.Executor``, e.g. a Dask client's), else on a pool of
+    ``options.n_jobs`` threads (NumPy releases the GIL in its loops), else
+    inline when ``n_jobs == 1``. At most ``2 * n_jobs`` blocks are in flight,
+    so memory stays bounded; the results are written here, in the calling
+    thread, in a fixed order.
 
     ``journals`` (``{name: rntk.checkpoint.GramFile}``, for some of the
     outputs) makes the computation resumable: a block the journal of an output
@@ -180,7 +258,7 @@ def compute_gram(
     block again after a crash changes nothing.
     """
     journals = journals or {}
-    blocks = plan_blocks(rows.n_sequences, columns.n_sequences, symmetric, block_shape)
+    blocks = plan_blocks(rows.n_sequences, columns.n_sequences, symmetric, options.block_shape)
 
     def needs(name: str, block: Block) -> bool:
         journal = journals.get(name)
@@ -192,14 +270,12 @@ def compute_gram(
             evaluate_block,
             rows.rows(block.row_start, block.row_stop),
             columns.rows(block.column_start, block.column_stop),
-            hyper,
-            activation,
-            head,
+            architecture,
         )
         for block in pending
     )
-    n_jobs = default_n_jobs() if n_jobs is None else n_jobs
-    own_pool = None
+    n_jobs = default_n_jobs() if options.n_jobs is None else options.n_jobs
+    executor, own_pool = options.executor, None
     if executor is None and n_jobs > 1 and len(pending) > 1:
         executor = own_pool = ThreadPoolExecutor(max_workers=n_jobs)
     if executor is None:
@@ -210,15 +286,15 @@ def compute_gram(
     scales = {
         name: (_inverse_root(getattr(rows, name)), _inverse_root(getattr(columns, name)))
         for name in outputs
-        if normalize
+        if options.normalize
     }
-    costs = {block: _block_cost(block, rows, columns, head) for block in blocks}
+    costs = {block: _block_cost(block, rows, columns, architecture.head) for block in blocks}
     already_written = set(blocks) - set(pending)
     bar = ProgressBar(
         sum(costs.values()),
         f"rntk: {len(blocks)} blocks"
         + (f", {len(already_written)} already written" if already_written else ""),
-        enabled=progress,
+        enabled=options.progress,
     )
     bar.advance(sum(costs[block] for block in already_written))
     try:

@@ -1,8 +1,9 @@
 r"""Per-step sensitivity of the kernel: the exact gradient of ``Theta(x, x2)`` in ``x``.
 
-The paper's Figure 3 (spec section 9) measures how much each time step of an
-input moves the kernel, :math:`S_t = \lVert \partial\Theta(x, x') / \partial x_t
-\rVert`. A step ``x_t`` enters the recursion (spec section 3) in two places:
+The paper's Figure 3 (``docs/math.md#figure-3-sensitivity``) measures how much
+each time step of an input moves the kernel, :math:`S_t = \lVert
+\partial\Theta(x, x') / \partial x_t \rVert`. A step ``x_t`` enters the
+recursion (``docs/math.md#the-pairwise-recursion``) in two places:
 
 * the pair's input covariance :math:`K_{0,s} = \langle x_s, x'_s\rangle / m` at
   its own step, if ``x2`` has a step there (sequences are aligned at the end);
@@ -77,9 +78,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .activations import DualActivation, DualGradient, get_activation
+from .activations import DualActivation, DualGradient
 from .heads import Head
-from .hyperparameters import Hyperparameters
+from .hyperparameters import Architecture, Hyperparameters
+from .options import check_choice, check_keywords, check_real_array, keywords_of
 from .recursion import advance_layer, non_finite_error, sequence_path
 from .sequences import as_sequences
 
@@ -89,22 +91,9 @@ __all__ = ["sensitivity"]
 PARALLEL_TOLERANCE = 1e-9
 
 
+@keywords_of(Architecture.from_arguments)
 def sensitivity(
-    x,
-    x2,
-    *,
-    activation: str | DualActivation = "relu",
-    depth: int = 1,
-    sigma_w=None,
-    sigma_u=None,
-    sigma_b=None,
-    sigma_h=None,
-    sigma_v: float | None = None,
-    get: str = "ntk",
-    readout: str = "last",
-    bidirectional: bool = False,
-    pool_stride: int = 1,
-    return_gradient: bool = False,
+    x, x2, *, get: str = "ntk", return_gradient: bool = False, **parameters
 ) -> np.ndarray:
     r"""Per-step sensitivity :math:`S_t = \lVert \partial K(x, x_2) / \partial x_t \rVert`.
 
@@ -133,21 +122,15 @@ def sensitivity(
         The other sequence (held fixed). Lengths may differ: the sequences are
         aligned at their last step, and steps of ``x`` with no partner in
         ``x2`` still act through the variances of the later steps of ``x``.
-    activation, depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v
-        As in :func:`rntk.kernel` (same defaults).
     get : {"ntk", "nngp"}, default "ntk"
         The kernel to differentiate.
-    readout : {"last", "mean"}, default "last"
-        Read the top layer's state at the last step, or average it over the
-        read steps.
-    bidirectional : bool, default False
-        Add a backward stack that reads the reversed sequences.
-    pool_stride : int, default 1
-        The mean head reads every ``pool_stride``-th step counted back from the
-        last one. Only 1 is valid with ``readout="last"``.
     return_gradient : bool, default False
         Return the gradient :math:`\partial K / \partial x` itself, shaped like
         ``x``, instead of the norms of its steps.
+    **parameters
+        The architecture and its read-out head, ``activation, depth, sigma_w,
+        sigma_u, sigma_b, sigma_h, sigma_v, readout, bidirectional,
+        pool_stride``, as in :class:`rntk.RNTK` (same defaults).
 
     Returns
     -------
@@ -199,21 +182,18 @@ def sensitivity(
             f"x2 has {second.shape[1]} features per step but x has {first.shape[1]}; "
             "they must match"
         )
-    activation = get_activation(activation)
-    hyper = Hyperparameters.from_arguments(
-        depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=activation
-    )
-    if get not in ("ntk", "nngp"):
-        raise ValueError(f"get must be 'ntk' or 'nngp', got {get!r}")
-    head = Head.from_arguments(readout, bidirectional, pool_stride)
+    check_keywords(parameters, sensitivity)
+    architecture = Architecture.from_arguments(**parameters)
+    check_choice(get, "get", ("ntk", "nngp"))
 
+    model = (architecture.hyperparameters, architecture.activation, architecture.head)
     tangent = get == "ntk"
-    gradient = _kernel_gradient(first, second, hyper, activation, head, tangent)
-    if head.bidirectional:
+    gradient = _kernel_gradient(first, second, *model, tangent)
+    if architecture.head.bidirectional:
         # The backward stack reads the reversed sequences: differentiate it
         # there and put its gradient back in the original time order.
         reversed_gradient = _kernel_gradient(
-            first[::-1], second[::-1], hyper, activation, head, tangent, backward=True
+            first[::-1], second[::-1], *model, tangent, backward=True
         )
         gradient += reversed_gradient[::-1]
     if return_gradient:
@@ -223,9 +203,7 @@ def sensitivity(
 
 def _as_one_sequence(value, name: str) -> np.ndarray:
     """One validated sequence as a float64 array (T, m)."""
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
+    array = check_real_array(value, name)
     if array.ndim not in (1, 2):
         raise ValueError(
             f"{name} must be one sequence, a 1-D (T,) or 2-D (T, m) array, "

@@ -66,6 +66,7 @@ __all__ = [
     "SequencePath",
     "StackPaths",
     "advance_layer",
+    "reverse_layer",
     "cross_block",
     "model_block",
     "self_kernels",
@@ -143,6 +144,41 @@ def advance_layer(
         evaluate_dual(difference, kernel, derivative, covariance)
         tangent += covariance
     tangent *= derivative
+
+
+def reverse_layer(
+    kernel_adjoint: float,
+    product_adjoint: float,
+    derivative: float,
+    tangent: float,
+    partials,
+) -> tuple[float, float, float]:
+    """The adjoint of :func:`advance_layer` at one cell, for reverse mode (the sensitivity).
+
+    ``advance_layer`` forms ``Sigma = w2 K[l, s-1] + u2 K[l-1, s] + b2`` and
+    ``Theta = Sigma + w2 P[l, s-1] + u2 P[l-1, s]``, then ``K = V(q1, q2,
+    Sigma)``, ``Kd = V'(q1, q2, Sigma)`` and ``P = Kd * Theta``. Given the
+    adjoints of ``K`` and ``P`` at the cell, this returns those of ``Sigma``,
+    ``Theta`` and the first sequence's variance ``q1``; ``derivative`` and
+    ``tangent`` are ``Kd`` and ``Theta`` at the cell, ``partials`` the dual
+    map's :class:`~rntk.activations.DualGradient` there. The caller passes
+    ``w2`` times the ``Sigma`` and ``Theta`` adjoints back to ``K[l, s-1]`` and
+    ``P[l, s-1]``, and ``u2`` times them down to ``K[l-1, s]`` and ``P[l-1, s]``
+    (the forward step's two inputs). ``product_adjoint = 0`` is the NNGP's pass.
+    """
+    sigma_adjoint = kernel_adjoint * partials.kernel_covariance
+    variance_adjoint = kernel_adjoint * partials.kernel_variance1
+    if not product_adjoint:
+        # Nothing flows through P (the NNGP), where V' may have infinite partials
+        # (|rho| = 1) that must not meet a zero adjoint as 0 * inf.
+        return sigma_adjoint, 0.0, variance_adjoint
+    # P = Kd * Theta: Theta's adjoint goes back unchanged through Theta = Sigma + ...,
+    # Kd's through the dual map's partials.
+    tangent_adjoint = product_adjoint * derivative
+    derivative_adjoint = product_adjoint * tangent
+    sigma_adjoint += tangent_adjoint + derivative_adjoint * partials.derivative_covariance
+    variance_adjoint += derivative_adjoint * partials.derivative_variance1
+    return sigma_adjoint, tangent_adjoint, variance_adjoint
 
 
 #: OpenBLAS multiplies on threads of its own above m * n * k = 65536 * 4. The blocks

@@ -82,7 +82,7 @@ from .activations import DualActivation, DualGradient
 from .heads import Head
 from .hyperparameters import Architecture, Hyperparameters
 from .options import check_choice, check_keywords, check_real_array, keywords_of
-from .recursion import advance_layer, non_finite_error, sequence_path
+from .recursion import advance_layer, non_finite_error, reverse_layer, sequence_path
 from .sequences import as_sequences
 
 __all__ = ["sensitivity"]
@@ -401,26 +401,21 @@ def _pair_backward(
         product_adjoint[-1, read_cells] = seed
     for step in range(common - 1, -1, -1):
         for layer in range(depth - 1, -1, -1):
-            kernel_bar = kernel_adjoint[layer, step]
-            sigma_bar = kernel_bar * partials.kernel_covariance[layer, step]
-            variance_bar = kernel_bar * partials.kernel_variance1[layer, step]
-            if tangent:
-                product_bar = product_adjoint[layer, step]
-                theta_bar = product_bar * kernel_derivative[layer, step]
-                derivative_bar = product_bar * theta[layer, step]
-                sigma_bar += (
-                    theta_bar + derivative_bar * partials.derivative_covariance[layer, step]
-                )
-                variance_bar += derivative_bar * partials.derivative_variance1[layer, step]
-                if step > 0:
-                    product_adjoint[layer, step - 1] += w2[layer] * theta_bar
-                if layer > 0:
-                    product_adjoint[layer - 1, step] += u2[layer] * theta_bar
+            sigma_bar, theta_bar, variance_bar = reverse_layer(
+                kernel_adjoint[layer, step],
+                product_adjoint[layer, step],
+                kernel_derivative[layer, step],
+                theta[layer, step],
+                DualGradient(*(part[layer, step] for part in partials)),
+            )
             variance_adjoint[layer, step] += variance_bar
+            # The forward step's inputs: the previous step and the layer below.
             if step > 0:
                 kernel_adjoint[layer, step - 1] += w2[layer] * sigma_bar
+                product_adjoint[layer, step - 1] += w2[layer] * theta_bar
             if layer > 0:
                 kernel_adjoint[layer - 1, step] += u2[layer] * sigma_bar
+                product_adjoint[layer - 1, step] += u2[layer] * theta_bar
             else:
                 input_covariance_adjoint[step] += u2[0] * sigma_bar
     return variance_adjoint, input_covariance_adjoint

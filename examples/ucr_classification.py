@@ -1,181 +1,95 @@
-"""UCR/UEA time-series classification: the RNTK against RBF, polynomial and MLP-NTK kernels.
+# %% [markdown]
+# # UCR/UEA time-series classification: the RNTK against RBF, polynomial and MLP-NTK kernels
+#
+# The classification experiment of the RNTK paper (Alemohammad, Wang,
+# Balestriero, Baraniuk, "The Recurrent Neural Tangent Kernel", ICLR 2021,
+# section 5), on the data sets available offline. Every kernel feeds a support
+# vector machine (`sklearn.svm.SVC(kernel="precomputed")`); its
+# hyperparameters, the scalings of the inputs and of the kernel, and the SVM
+# penalty `C` are chosen by stratified cross-validation on the training split
+# alone, and the test split is used once, to score the chosen model. The
+# paper's claim: the RNTK beats the other kernels on most of 56 UCR data sets.
+# The paper ran all 56; this runs the ones that
+# `rntk.datasets.available_ucr` finds (the few that ship inside sktime, plus
+# any archive pointed to by `RNTK_UCR_ROOT`).
+#
+# Besides the paper's RNTK, which reads the last hidden state of the network,
+# the RNTK's grid includes the read-out heads of the authors' follow-up work:
+# the mean of the top hidden states, and bidirectional networks. The mean
+# heads carry most of the gain on long series.
+#
+# The method is in `docs/math.md#ucr-classification`; the whole protocol is
+# the library's estimator `rntk.sklearn.RNTKClassifierCV` for the RNTK and
+# `rntk.sklearn.KernelClassifierCV` (the same code, for any kernel function)
+# for the three baselines, so this example only prepares the data, lists the
+# grids and reports.
+#
+# Run it whole with `python examples/ucr_classification.py` (GunPoint, about
+# 30 s), `--all` (every data set available offline, about 26 minutes on 2
+# cores), `--datasets ArrowHead,BasicMotions`, `--nngp` (also the RNN-NNGP),
+# `--quick` (UnitTest, a tiny grid, a few seconds) and `--out DIR`; or cell by
+# cell as a notebook (`RNTK_EXAMPLES_QUICK=1` for the small run). It writes
+# `results.json`, `accuracy.csv`, `summary.csv`, `results.md`,
+# `rntk_vs_best_baseline.png` and `rntk_heads.png` to
+# `results/ucr_classification/`; the Markdown tables also go to stdout, progress
+# to stderr.
 
-The classification experiment of the RNTK paper (Alemohammad et al., ICLR 2021,
-section 5), on the data sets available offline: every kernel feeds a support
-vector machine (``sklearn.svm.SVC(kernel="precomputed")``), with its
-hyperparameters and the SVM penalty ``C`` chosen by stratified cross-validation
-on the training split alone; the test split is used once, to score the chosen
-model. The paper ran 56 UCR data sets; this runs the ones found by
-:func:`rntk.datasets.available_ucr` (the few that ship inside ``sktime``, plus
-any archive pointed to by ``RNTK_UCR_ROOT``).
-
-Protocol
---------
-Splits
-    The archive's own train/test splits. Cross-validation: stratified 5-fold
-    (fewer folds when a class has fewer than 5 training series), shuffled with
-    seed 0 and, when the training split has fewer than 300 series, repeated 3
-    times with new shuffles (a small split gives a noisy score and many ties);
-    the same folds for every kernel and candidate. The score of a candidate is
-    its mean validation accuracy over the folds; the best candidate of a method
-    (the first in grid order on ties) is refitted on the whole training split
-    and scored on the test split. The RNTK grid lists its read-out heads from
-    the cheapest (last, bi-last, mean, bi-mean), so within an input scaling a
-    tie goes to the cheaper head.
-Reuse of kernel computations
-    Each Gram matrix is computed once per point of a kernel's grid, on the
-    whole training split, and cut into folds (``K[np.ix_(fit, fit)]``,
-    ``K[np.ix_(validate, fit)]``): cross-validation costs no further kernel
-    evaluation. One RNTK pass gives both the NTK and the NNGP. The
-    cosine-normalised kernel ``K(x, x') / sqrt(K(x, x) K(x', x'))`` (the
-    library's ``normalize=True``) is formed from the same matrix. The test
-    Gram ``K(X_test, X_train)`` is computed only for the chosen candidates.
-Scale of a kernel, sigma_v and C
-    ``sigma_v`` multiplies both kernels by ``sigma_v**2``, and an SVM with
-    kernel ``c K`` and penalty ``C`` is the SVM with kernel ``K`` and penalty
-    ``c C``; so ``sigma_v`` is not in any grid. Instead each kernel (every
-    method alike) is either divided by the mean of its training diagonal (in
-    cross-validation, that of the fitting folds), which fixes ``sigma_v`` and
-    makes one grid of ``C`` fit every kernel, or cosine-normalised; both are
-    candidates. ``C`` in {0.01, 0.1, 1, 10, 100}, the paper's grid.
-Input scaling
-    Two candidates, for every method: each series z-normalised per channel
-    (the UCR convention), or each channel standardised with the mean and
-    standard deviation of all training steps (keeps the amplitude of a series,
-    which z-normalisation removes). When every training series is already
-    z-normalised (most univariate UCR sets) the two coincide and only the first
-    is used.
-Sequences of different lengths
-    The RNTK reads the raw sequences, aligned at their last step (the backward
-    stack of a bidirectional head reads them reversed, so aligned at their
-    first step). The vector kernels need one length: every sequence (train and
-    test) is resampled, by linear interpolation in time, to the length of the
-    longest training sequence (JapaneseVowels: 26 steps, PLAID: 1344).
-Kernels and grids
-    RNTK (48 points): the four read-out heads of :mod:`rntk.heads`
-    (``readout`` "last" or "mean", ``bidirectional`` or not) crossed with 12
-    points: activation ReLU or erf, depth 1, ``sigma_w`` in {1.34, 1.38,
-    sqrt(2)}, ``sigma_u = 1``, ``sigma_b`` in {0.5, 2}, ``sigma_h = 0``. For
-    ReLU, step ``t`` counts about ``(sigma_w**2 / 2)**(T - t)``: 1.34 weighs
-    about the last 10 steps, 1.38 the last 20, sqrt(2) all alike. The mean
-    head reads every ``k``-th state counted back from the last, ``k`` the
-    smallest stride that reads at most 32 states of the longest training
-    series (GunPoint 5, ArrowHead 8, OSULeaf 14, PLAID 42, ACSF1 46; 1 up to
-    32 steps; see the stride below). A point whose kernel leaves the float64
-    range is skipped and recorded. RBF (9): ``gamma = g / median`` squared
-    distance between training vectors, ``g`` in {1/16, 1/8, ..., 16}.
-    Polynomial (10): degree 1 to 5, ``gamma = 1 / d`` (``d = T m``),
-    ``coef0`` in {0, 1}.
-    MLP-NTK (16): NTK of a fully connected ReLU network, 1 to 4 hidden layers,
-    ``sigma_w = sqrt(2)``, ``sigma_b`` in {0, 0.1, 0.5, 1}. Every grid point is
-    crossed with the input scalings, the two kernel scalings and ``C``.
-Thinning of the RNTK grid
-    Crossing the heads with the former 192-point grid (depth 1 or 2,
-    ``sigma_w`` in {1.34, 1.38, sqrt(2), 1.44, 1.47, 2}, ``sigma_b`` in {0,
-    0.5, 1, 2}, ``sigma_h`` in {0, 1}) would cost hours: four times the SVM
-    fits, and a mean head costs about as much as 30 last-step kernels. With
-    the last-step head alone, on the nine classification sets, the 12-point
-    subset reaches the best CV score of the 192 points on seven and is 2.0
-    (ACSF1) and 0.2 (OSULeaf) points below it on the other two; mean test
-    accuracy 81.4 % against 81.3 %. The full grid never chose ``sigma_w``
-    above sqrt(2), and chose ``sigma_b`` 0.5 or 2 on seven of nine sets.
-The mean head's pool stride
-    A pair costs ``O(T T' / k)`` pair-steps against ``O(min(T, T'))`` for the
-    last step: with at most 32 states read, a mean head costs about 30
-    last-step kernels whatever the length, where reading every state would
-    cost ``T`` of them. Measured with the mean and bi-mean heads alone (four
-    points: ReLU or erf, ``sigma_w`` in {1.38, sqrt(2)}, ``sigma_b = 2``;
-    test accuracy of the CV choice, %; seconds of kernel time for the four
-    points, both heads, on the shared 2-core machine, within about 30 %)::
-
-        states read  GunPoint, T=150  OSULeaf, 427     ACSF1, 1460      PLAID, <=1344
-        4            -                57.9 56.2   11s  79.0 79.0    8s  63.3 72.1   38s
-        8            93.3 94.7    2s  63.6 63.2   19s  83.0 85.0   16s  72.1 74.5   43s
-        16           92.7 98.0    2s  71.9 71.9   32s  87.0 86.0   50s  77.7 79.0   81s
-        32           98.7 98.7    5s  79.8 80.6   59s  86.0 86.0  106s  79.0 80.6  158s
-        64           -                81.8 82.2  106s  86.0 86.0  126s  82.7 82.9  302s
-        all (k = 1)  99.3 99.3   26s  -                -                -
-        last head    96.0 97.3        47.5 50.8        79.0 82.0        63.3 73.2
-
-    (last row: the last-step head, uni- and bidirectional, for reference).
-    Accuracy rises with the number of states read up to 16 (ACSF1) or beyond
-    64 (OSULeaf, PLAID: +2 to +4 points from 32 to 64 at twice the time); all
-    150 states of GunPoint gain one test series over 30 at five times the
-    time. So the stride pays for itself on the long sets: 32 states keep most
-    of the gain over the last step (+32 points on OSULeaf, +16 on PLAID) at a
-    small fraction of the cost of every state (OSULeaf ``k = 1`` would cost 14
-    times as much, ACSF1 46 times); 32 rather than 64 is what the budget of
-    ``--all`` allows with 12 points. With sequences of different lengths
-    (PLAID) the stride follows the longest, so a short series contributes few
-    states.
-Methods
-    Ranked (the summary statistics): RNTK (the NTK, chosen by CV over the whole
-    grid, both activations and all four heads), RBF, Polynomial, MLP-NTK.
-    Reported alongside, not ranked: RNTK-ReLU and RNTK-erf (the grid
-    restricted to one activation), RNTK-last, RNTK-mean, RNTK-bi-last and
-    RNTK-bi-mean (restricted to one head) and, with ``--nngp``, RNN-NNGP (the
-    NNGP of the same passes; doubles the SVM fits of the RNTK). The head the
-    RNTK chose is reported per data set (results.json, tables, stderr).
-Cost
-    Measured on 2 cores: the default run (GunPoint) about 30 s, ``--all``
-    about 26 minutes (budget: 45), of which the RNTK kernels take 20, nearly
-    all of it the mean heads (PLAID 10 minutes, ACSF1 4.5, OSULeaf 3.5; a
-    bi-mean kernel costs twice a mean one), and the SVM fits most of the
-    rest. The last-step heads cost ``O(n^2 T)``, about a minute for all sets.
-    A libsvm fit is capped at 10**6 iterations (it can cycle on a nearly
-    singular Gram matrix); the number of capped fits is recorded.
-Summary statistics (spec section 9)
-    Mean accuracy; Friedman rank (mean over data sets of the rank of a method,
-    1 = best, ties averaged); P90 and P95 (share of data sets on which a method
-    reaches 90 % / 95 % of the best accuracy on that set); PMA (mean over data
-    sets of accuracy / best accuracy).
-
-Usage::
-
-    python examples/ucr_classification.py             # GunPoint, full grid, under a minute
-    python examples/ucr_classification.py --all       # every data set available offline
-    python examples/ucr_classification.py --datasets ArrowHead,BasicMotions
-    python examples/ucr_classification.py --quick     # UnitTest, tiny grid, a few seconds
-
-Writes ``results.json``, ``accuracy.csv``, ``summary.csv``, ``results.md``,
-``rntk_vs_best_baseline.png`` and ``rntk_heads.png`` (test accuracy of each head)
-to ``--out`` (default ``results/ucr_classification/``); the Markdown tables also
-go to stdout, progress to stderr.
-"""
-
-from __future__ import annotations
-
+# %%
 import csv
-import itertools
-import json
 import os
 import platform
 import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from _common import Progress, example_arguments, example_parser, pyplot, write_results
+from _common import example_arguments, example_parser, pyplot, show, write_results
 from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import RepeatedStratifiedKFold
-from sklearn.svm import SVC
 
-import rntk
 from rntk.baselines import mlp_ntk, polynomial_kernel, rbf_kernel
 from rntk.datasets import available_ucr, load_ucr
+from rntk.sklearn import KernelClassifierCV, RNTKClassifierCV
 
-SQRT2 = float(np.sqrt(2.0))
-RANKED_METHODS = ("RNTK", "RBF", "Polynomial", "MLP-NTK")
-HEADS = ("last", "mean", "bi-last", "bi-mean")
-ACTIVATION_VARIANTS = ("RNTK-ReLU", "RNTK-erf")
-HEAD_VARIANTS = tuple(f"RNTK-{head}" for head in HEADS)
-RNTK_VARIANTS = (*ACTIVATION_VARIANTS, *HEAD_VARIANTS, "RNN-NNGP")
+# %% [markdown]
+# ## Settings
+#
+# The data sets (by default GunPoint; `--all` or `--datasets` on the command
+# line), whether to report the RNN-NNGP as well, and the grids. Each grid maps
+# a keyword argument of the kernel to its values; the sections below say why
+# they are what they are. The quick grid is a smoke test, not a measurement.
+
+# %%
+NAME = "ucr_classification"
+DESCRIPTION = (
+    "UCR/UEA time-series classification: the RNTK against RBF, polynomial and MLP-NTK kernels."
+)
+parser = example_parser(NAME, DESCRIPTION)
+parser.add_argument(
+    "--all", action="store_true", help="every classification data set available offline"
+)
+parser.add_argument("--datasets", help="comma-separated data set names, e.g. GunPoint,OSULeaf")
+parser.add_argument(
+    "--nngp", action="store_true", help="also select and report the RNN-NNGP (more SVM fits)"
+)
+args = example_arguments(NAME, DESCRIPTION, parser)
+if args.all and args.datasets:
+    parser.error("--all and --datasets exclude each other")
+
 DEFAULT_DATASETS = ("GunPoint",)
 QUICK_DATASETS = ("UnitTest",)
+if args.datasets:
+    names = [name.strip() for name in args.datasets.split(",") if name.strip()]
+elif args.all:
+    names = available_ucr()
+else:
+    names = list(QUICK_DATASETS if args.quick else DEFAULT_DATASETS)
+
+SQRT2 = float(np.sqrt(2.0))
 # libsvm can cycle on a nearly singular Gram matrix; a cap bounds the time of
 # such a fit (hit fits are counted in results.json).
 SVM_MAX_ITERATIONS = 1_000_000
@@ -235,16 +149,61 @@ QUICK_GRID = Grid(
     mlp={"depth": (1, 2), "sigma_w": (SQRT2,), "sigma_b": (0.1,)},
 )
 
+grid = QUICK_GRID if args.quick else FULL_GRID
+with_nngp = args.nngp
+print(f"data sets: {', '.join(names)}; {'quick' if args.quick else 'full'} grid")
 
-def product_grid(axes: dict[str, tuple]) -> list[dict]:
-    """Every combination of the values in ``axes``, the last axis varying fastest."""
-    return [dict(zip(axes, values, strict=True)) for values in itertools.product(*axes.values())]
+# %% [markdown]
+# ## The protocol
+#
+# * **Splits.** The archive's own train/test splits. Cross-validation:
+#   stratified 5-fold (fewer folds when a class has fewer than 5 training
+#   series), shuffled with seed 0 and, when the training split has fewer than
+#   300 series, repeated 3 times with new shuffles (a small split gives a
+#   noisy score and many ties); the same folds for every kernel and candidate.
+#   The score of a candidate is its mean validation accuracy over the folds;
+#   the best candidate of a method (the first in grid order on ties) is
+#   refitted on the whole training split and scored on the test split.
+# * **One Gram matrix per grid point.** Each kernel is computed once per point
+#   of its grid, on the whole training split, and cut into folds
+#   (`K[np.ix_(fit, fit)]`, `K[np.ix_(validate, fit)]`): cross-validation
+#   costs no further kernel evaluation. One RNTK pass gives both the NTK and
+#   the NNGP. The test Gram matrix `K(X_test, X_train)` is computed only for
+#   the chosen candidates. For the RNTK all this is
+#   `rntk.sklearn.RNTKClassifierCV` (one search per input scaling, keeping its
+#   training Gram matrices so that the chosen candidate of each reported
+#   variant is refitted from them); for the baselines it is
+#   `rntk.sklearn.KernelClassifierCV`, the same protocol for a kernel function
+#   `kernel(X, X2=None, **params)`.
+# * **Scale of a kernel, `sigma_v` and `C`.** `sigma_v` multiplies both kernels
+#   by `sigma_v**2`, and an SVM with kernel `c K` and penalty `C` is the SVM
+#   with kernel `K` and penalty `c C`; so `sigma_v` is not in any grid.
+#   Instead each kernel (every method alike) is either divided by the mean of
+#   its training diagonal (in cross-validation, that of the fitting folds),
+#   which fixes `sigma_v` and makes one grid of `C` fit every kernel, or
+#   cosine-normalised, `K(x, x') / sqrt(K(x, x) K(x', x'))`; both are
+#   candidates. `C` in {0.01, 0.1, 1, 10, 100}, the paper's grid.
+# * **Input scaling.** Two candidates, for every method: each series
+#   z-normalised per channel (the UCR convention), or each channel
+#   standardised with the mean and standard deviation of all training steps
+#   (keeps the amplitude of a series, which z-normalisation removes). When
+#   every training series is already z-normalised (most univariate UCR sets)
+#   the two coincide and only the first is used.
+# * **Sequences of different lengths.** The RNTK reads the raw sequences,
+#   aligned at their last step (the backward stack of a bidirectional head
+#   reads them reversed, so aligned at their first step). The vector kernels
+#   need one length: every sequence (train and test) is resampled, by linear
+#   interpolation in time, to the length of the longest training sequence
+#   (JapaneseVowels: 26 steps, PLAID: 1344).
+#
+# ## The data
+#
+# Each data set is loaded once and prepared in each input scaling, both as
+# sequences of their own lengths (for the RNTK) and as resampled vectors (for
+# the vector kernels). Regression data sets of the archive are skipped.
 
 
-# ---------------------------------------------------------------------------
-# Data
-
-
+# %%
 @dataclass
 class Inputs:
     """One input scaling of a data set: raw-length sequences and fixed-length vectors."""
@@ -343,59 +302,109 @@ def length_label(description: dict) -> str:
     return str(low) if low == high else f"{low}-{high}"
 
 
-# ---------------------------------------------------------------------------
-# Kernels
+# %% [markdown]
+# ## The kernels and their grids
+#
+# Every grid point is crossed with the input scalings, the two kernel scalings
+# and `C`.
+#
+# * **RNTK** (48 points): the four read-out heads of `rntk.heads` (`readout`
+#   "last" or "mean", `bidirectional` or not) crossed with 12 points:
+#   activation ReLU or erf, depth 1, `sigma_w` in {1.34, 1.38, sqrt(2)},
+#   `sigma_u = 1`, `sigma_b` in {0.5, 2}, `sigma_h = 0`. For ReLU, step `t`
+#   counts about `(sigma_w**2 / 2)**(T - t)`: 1.34 weighs about the last 10
+#   steps, 1.38 the last 20, sqrt(2) all alike. The grid lists the heads from
+#   the cheapest (last, bi-last, mean, bi-mean), so within an input scaling a
+#   tie goes to the cheaper head. A point whose kernel leaves the float64 range
+#   is skipped and recorded.
+# * **RBF** (9): `gamma = g / median` squared distance between training
+#   vectors, `g` in {1/16, 1/8, ..., 16}. Its diagonal is 1, so its trace and
+#   cosine scalings are the kernel itself: only the first is a candidate.
+# * **Polynomial** (10): degree 1 to 5, `gamma = 1 / d` (`d = T m`), `coef0`
+#   in {0, 1}.
+# * **MLP-NTK** (16): the NTK of a fully connected ReLU network, 1 to 4 hidden
+#   layers, `sigma_w = sqrt(2)`, `sigma_b` in {0, 0.1, 0.5, 1}.
+#
+# **Why the RNTK grid was thinned.** Crossing the heads with the former
+# 192-point grid (depth 1 or 2, `sigma_w` in {1.34, 1.38, sqrt(2), 1.44, 1.47,
+# 2}, `sigma_b` in {0, 0.5, 1, 2}, `sigma_h` in {0, 1}) would cost hours: four
+# times the SVM fits, and a mean head costs about as much as 30 last-step
+# kernels. With the last-step head alone, on the nine classification sets, the
+# 12-point subset reaches the best CV score of the 192 points on seven and is
+# 2.0 (ACSF1) and 0.2 (OSULeaf) points below it on the other two; mean test
+# accuracy 81.4 % against 81.3 %. The full grid never chose `sigma_w` above
+# sqrt(2), and chose `sigma_b` 0.5 or 2 on seven of nine sets.
+#
+# **The mean head's pool stride.** The mean head reads every `k`-th state
+# counted back from the last, `k` the smallest stride that reads at most 32
+# states of the longest training series (GunPoint 5, ArrowHead 8, OSULeaf 14,
+# PLAID 42, ACSF1 46; 1 up to 32 steps). A pair costs `O(T T' / k)` pair-steps
+# against `O(min(T, T'))` for the last step: with at most 32 states read, a
+# mean head costs about 30 last-step kernels whatever the length, where
+# reading every state would cost `T` of them. Measured with the mean and
+# bi-mean heads alone (four points: ReLU or erf, `sigma_w` in {1.38, sqrt(2)},
+# `sigma_b = 2`; test accuracy of the CV choice, %, mean then bi-mean; seconds
+# of kernel time for the four points, both heads, on the shared 2-core
+# machine, within about 30 %):
+#
+# | states read | GunPoint, T=150 | OSULeaf, 427 | ACSF1, 1460 | PLAID, <=1344 |
+# |---|---|---|---|---|
+# | 4 | - | 57.9 56.2, 11 s | 79.0 79.0, 8 s | 63.3 72.1, 38 s |
+# | 8 | 93.3 94.7, 2 s | 63.6 63.2, 19 s | 83.0 85.0, 16 s | 72.1 74.5, 43 s |
+# | 16 | 92.7 98.0, 2 s | 71.9 71.9, 32 s | 87.0 86.0, 50 s | 77.7 79.0, 81 s |
+# | 32 | 98.7 98.7, 5 s | 79.8 80.6, 59 s | 86.0 86.0, 106 s | 79.0 80.6, 158 s |
+# | 64 | - | 81.8 82.2, 106 s | 86.0 86.0, 126 s | 82.7 82.9, 302 s |
+# | all (k = 1) | 99.3 99.3, 26 s | - | - | - |
+# | last head (uni, bi) | 96.0 97.3 | 47.5 50.8 | 79.0 82.0 | 63.3 73.2 |
+#
+# Accuracy rises with the number of states read up to 16 (ACSF1) or beyond 64
+# (OSULeaf, PLAID: +2 to +4 points from 32 to 64 at twice the time); all 150
+# states of GunPoint gain one test series over 30 at five times the time. So
+# the stride pays for itself on the long sets: 32 states keep most of the gain
+# over the last step (+32 points on OSULeaf, +16 on PLAID) at a small fraction
+# of the cost of every state (OSULeaf `k = 1` would cost 14 times as much,
+# ACSF1 46 times); 32 rather than 64 is what the budget of `--all` allows with
+# 12 points. With sequences of different lengths (PLAID) the stride follows
+# the longest, so a short series contributes few states.
+#
+# **Methods.** Ranked (the summary statistics): RNTK (the NTK, chosen by CV
+# over the whole grid, both activations and all four heads), RBF, Polynomial,
+# MLP-NTK. Reported alongside, not ranked: RNTK-ReLU and RNTK-erf (the grid
+# restricted to one activation), RNTK-last, RNTK-mean, RNTK-bi-last and
+# RNTK-bi-mean (restricted to one head) and, with `--nngp`, RNN-NNGP (the NNGP
+# of the same passes; doubles the SVM fits of the RNTK). Each is the best
+# candidate of its restriction, so the variants come out of the same searches
+# at no extra kernel cost.
+
+# %%
+RANKED_METHODS = ("RNTK", "RBF", "Polynomial", "MLP-NTK")
+HEADS = ("last", "mean", "bi-last", "bi-mean")
+ACTIVATION_VARIANTS = ("RNTK-ReLU", "RNTK-erf")
+HEAD_VARIANTS = tuple(f"RNTK-{head}" for head in HEADS)
+RNTK_VARIANTS = (*ACTIVATION_VARIANTS, *HEAD_VARIANTS, "RNN-NNGP")
 
 
-@dataclass(frozen=True)
-class KernelFamily:
-    """A kernel, its grid, and which reported methods each of its Gram matrices enters.
+def mean_pool_stride(sequences: list[np.ndarray], max_pooled_states: int) -> int:
+    """The smallest stride at which the mean head reads at most ``max_pooled_states``
+    states of the longest sequence (it then costs about that many last-step kernels)."""
+    return -(-max(len(sequence) for sequence in sequences) // max_pooled_states)
 
-    ``evaluate(params, X, X2)`` returns the Gram matrices of one evaluation by
-    name (the RNTK: ``nngp`` and ``ntk``); ``self_similarity(params, X)`` their
-    diagonals ``K(x, x)``, for cosine normalisation of test rows;
-    ``describe(params)`` what to report of a chosen point besides its parameters.
+
+def rntk_param_grid(grid: Grid, inputs: Inputs, with_nngp: bool) -> list[dict]:
+    """The RNTK grid for RNTKClassifierCV: the heads in grid order, the mean heads strided.
+
+    One dict per readout, so that only the mean head gets a ``pool_stride``;
+    within each, the keys of ``grid.rntk`` in order, the last varying fastest.
     """
-
-    name: str
-    reads_sequences: bool
-    grid: Callable[[Inputs], list[dict]]
-    evaluate: Callable[..., dict[str, np.ndarray]]
-    self_similarity: Callable[[dict, object], dict[str, np.ndarray]]
-    methods: Callable[[dict, str], tuple[str, ...]]
-    kernel_scalings: tuple[str, ...] = ("trace", "cosine")
-    describe: Callable[[dict], dict] = lambda params: {}
-
-
-def rntk_family(grid: Grid, with_nngp: bool) -> KernelFamily:
-    both = ("nngp", "ntk")
-
-    def by_name(pair: rntk.KernelPair) -> dict[str, np.ndarray]:
-        return {"nngp": pair.nngp, "ntk": pair.ntk}
-
-    def evaluate(params, X, X2=None):
-        return by_name(rntk.kernel(X, X2, get=both, **params))
-
-    def self_similarity(params, X):
-        return by_name(rntk.RNTK(get=both, **params).diag(X))
-
-    def methods(params, kernel_name):
-        if kernel_name == "nngp":
-            return ("RNN-NNGP",) if with_nngp else ()
-        activation = "RNTK-ReLU" if params["activation"] == "relu" else "RNTK-erf"
-        return ("RNTK", activation, f"RNTK-{head_name(params)}")
-
-    def points(inputs: Inputs) -> list[dict]:
-        stride = mean_pool_stride(inputs.train, grid.max_pooled_states)
-        return [
-            {**point, "pool_stride": stride} if point["readout"] == "mean" else point
-            for point in product_grid(grid.rntk)
-        ]
-
-    def describe(params):
-        return {"head": head_name(params), "pool_stride": params.get("pool_stride", 1)}
-
-    return KernelFamily("RNTK", True, points, evaluate, self_similarity, methods, describe=describe)
+    stride = mean_pool_stride(inputs.train, grid.max_pooled_states)
+    kernels = ("ntk", "nngp") if with_nngp else ("ntk",)
+    param_grid = []
+    for readout in grid.rntk["readout"]:
+        axes = {**grid.rntk, "readout": (readout,)}
+        if readout == "mean":
+            axes["pool_stride"] = (stride,)
+        param_grid.append({**axes, "kernel": kernels})
+    return param_grid
 
 
 def head_name(params: dict) -> str:
@@ -403,10 +412,12 @@ def head_name(params: dict) -> str:
     return ("bi-" if params["bidirectional"] else "") + params["readout"]
 
 
-def mean_pool_stride(sequences: list[np.ndarray], max_pooled_states: int) -> int:
-    """The smallest stride at which the mean head reads at most ``max_pooled_states``
-    states of the longest sequence (it then costs about that many last-step kernels)."""
-    return -(-max(len(sequence) for sequence in sequences) // max_pooled_states)
+def rntk_methods(params: dict, with_nngp: bool) -> tuple[str, ...]:
+    """The reported methods a candidate of the RNTK search enters."""
+    if params["kernel"] == "nngp":
+        return ("RNN-NNGP",) if with_nngp else ()
+    activation = "RNTK-ReLU" if params["activation"] == "relu" else "RNTK-erf"
+    return ("RNTK", activation, f"RNTK-{head_name(params)}")
 
 
 def median_squared_distance(vectors: np.ndarray) -> float:
@@ -418,160 +429,175 @@ def median_squared_distance(vectors: np.ndarray) -> float:
     return median if median > 0 else 1.0
 
 
-def vector_family(name: str, function, points_for: Callable[[Inputs], list[dict]], scalings):
-    """A fixed-length baseline of :mod:`rntk.baselines`; its Gram matrix is named ``name``."""
-
-    def evaluate(params, X, X2=None):
-        return {name: function(X, X2, **params)}
-
-    def self_similarity(params, X):
-        # Vector kernels are cheap: the diagonal of the symmetric Gram is exact.
-        return {name: np.diag(function(X, None, **params)).copy()}
-
-    return KernelFamily(
-        name, False, points_for, evaluate, self_similarity, lambda params, _: (name,), scalings
-    )
+# %% [markdown]
+# ## Model selection
+#
+# A kernel family is a search (an unfitted `RNTKClassifierCV` or
+# `KernelClassifierCV`) on one input scaling, the input it reads (sequences or
+# resampled vectors), the reported methods each of its candidates enters, and
+# how a candidate is described in `results.json`. Each family is searched once
+# per input scaling; the best candidate of every method over all of its
+# searches (the first on ties: the first input scaling, then grid order) is
+# the method's choice, and only then is the test split read.
 
 
-def kernel_families(grid: Grid, with_nngp: bool) -> list[KernelFamily]:
-    def rbf_points(inputs: Inputs) -> list[dict]:
+# %%
+@dataclass(frozen=True)
+class Family:
+    """A kernel family: its cross-validated search and what its candidates report."""
+
+    name: str
+    search: Callable[[Inputs], RNTKClassifierCV | KernelClassifierCV]
+    reads_vectors: bool
+    methods: Callable[[dict], tuple[str, ...]]
+    describe: Callable[[dict], dict]
+
+    def training_input(self, inputs: Inputs):
+        return inputs.train_vectors if self.reads_vectors else inputs.train
+
+    def test_input(self, inputs: Inputs):
+        return inputs.test_vectors if self.reads_vectors else inputs.test
+
+
+def search_options(grid: Grid, inputs: Inputs) -> dict:
+    """The protocol's options, the same for every family."""
+    n_repeats = grid.repeats if len(inputs.train) < grid.repeat_below else 1
+    return {
+        "Cs": grid.c_values,
+        "cv": grid.max_folds,
+        "n_repeats": n_repeats,
+        "random_state": 0,
+        "max_iter": SVM_MAX_ITERATIONS,
+        "progress": True,
+    }
+
+
+def rntk_family(grid: Grid, with_nngp: bool) -> Family:
+    def search(inputs: Inputs) -> RNTKClassifierCV:
+        # The training Gram matrices are kept: each reported variant's choice
+        # is refitted from them without a kernel computation.
+        return RNTKClassifierCV(
+            rntk_param_grid(grid, inputs, with_nngp),
+            keep_train_grams=True,
+            **search_options(grid, inputs),
+        )
+
+    def describe(params: dict) -> dict:
+        own = ("kernel", "normalize", "kernel_scaling", "C")
+        return {
+            "kernel": params["kernel"],
+            "params": {key: value for key, value in params.items() if key not in own},
+            "kernel_scaling": "cosine" if params["normalize"] else "trace",
+            "C": params["C"],
+            "head": head_name(params),
+            "pool_stride": params.get("pool_stride", 1),
+        }
+
+    return Family("RNTK", search, False, lambda params: rntk_methods(params, with_nngp), describe)
+
+
+def baseline_family(name: str, kernel, param_grid, grid: Grid, scalings=("trace", "cosine")):
+    """A fixed-length kernel of :mod:`rntk.baselines`; ``param_grid(inputs)`` is its grid."""
+
+    def search(inputs: Inputs) -> KernelClassifierCV:
+        return KernelClassifierCV(
+            kernel, param_grid(inputs), kernel_scalings=scalings, **search_options(grid, inputs)
+        )
+
+    def describe(params: dict) -> dict:
+        own = ("kernel_scaling", "C")
+        return {
+            "kernel": name,
+            "params": {key: value for key, value in params.items() if key not in own},
+            "kernel_scaling": params["kernel_scaling"],
+            "C": params["C"],
+        }
+
+    return Family(name, search, True, lambda params: (name,), describe)
+
+
+def families(grid: Grid, with_nngp: bool) -> list[Family]:
+    def rbf_grid(inputs: Inputs) -> dict:
         median = median_squared_distance(inputs.train_vectors)
-        return [{"gamma": factor / median} for factor in grid.rbf_factors]
+        return {"gamma": [factor / median for factor in grid.rbf_factors]}
 
-    polynomial_points = product_grid(grid.polynomial)
-    mlp_points = [{**point, "get": "ntk"} for point in product_grid(grid.mlp)]
     return [
         rntk_family(grid, with_nngp),
         # The RBF diagonal is 1: its trace and cosine scalings are the kernel itself.
-        vector_family("RBF", rbf_kernel, rbf_points, ("trace",)),
-        vector_family(
-            "Polynomial", polynomial_kernel, lambda inputs: polynomial_points, ("trace", "cosine")
-        ),
-        vector_family("MLP-NTK", mlp_ntk, lambda inputs: mlp_points, ("trace", "cosine")),
+        baseline_family("RBF", rbf_kernel, rbf_grid, grid, scalings=("trace",)),
+        baseline_family("Polynomial", polynomial_kernel, lambda inputs: grid.polynomial, grid),
+        baseline_family("MLP-NTK", mlp_ntk, lambda inputs: grid.mlp, grid),
     ]
-
-
-def cosine(gram: np.ndarray, row_diagonal: np.ndarray, column_diagonal: np.ndarray):
-    """``K(x, x') / sqrt(K(x, x) K(x', x'))``, 0 where a self-similarity is 0."""
-
-    def inverse_root(diagonal):
-        with np.errstate(divide="ignore"):
-            return np.where(diagonal > 0, 1.0 / np.sqrt(diagonal), 0.0)
-
-    return gram * np.multiply.outer(inverse_root(row_diagonal), inverse_root(column_diagonal))
-
-
-# ---------------------------------------------------------------------------
-# Model selection
 
 
 @dataclass
 class Choice:
-    """The best candidate of one method so far."""
+    """The best candidate of one method so far: row ``candidate`` of ``search.cv_results_``."""
 
     method: str
     cv_accuracy: float = -1.0
-    family: KernelFamily | None = None
     inputs: Inputs | None = None
-    params: dict = field(default_factory=dict)
-    kernel_name: str = ""
-    kernel_scaling: str = ""
-    c: float = 0.0
-    train_gram: np.ndarray | None = None  # unscaled, of the whole training split
+    family: Family | None = None
+    search: RNTKClassifierCV | KernelClassifierCV | None = None
+    candidate: int = -1
 
     def describe(self) -> dict:
+        params = self.search.cv_results_["params"][self.candidate]
         return {
             "cv_accuracy": self.cv_accuracy,
             "input_scaling": self.inputs.scaling,
-            "kernel": self.kernel_name,
-            "params": {key: value for key, value in self.params.items() if key != "get"},
-            "kernel_scaling": self.kernel_scaling,
-            "C": self.c,
-            **self.family.describe(self.params),
+            **self.family.describe(params),
         }
 
 
 class SVMCounter:
-    """Fits SVMs on precomputed kernels and counts them (and those that hit the cap)."""
+    """Counts the SVM fits of the searches, and those that hit the iteration cap."""
 
     def __init__(self):
         self.fits = 0
         self.capped = 0
 
-    def fit(self, gram: np.ndarray, labels: np.ndarray, c: float) -> SVC:
-        machine = SVC(C=c, kernel="precomputed", max_iter=SVM_MAX_ITERATIONS)
+    @contextmanager
+    def counting(self):
+        """Count the fits inside that hit the iteration cap (each warns once)."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            machine.fit(gram, labels)
-        self.fits += 1
-        self.capped += any(issubclass(w.category, ConvergenceWarning) for w in caught)
-        return machine
+            yield
+        self.capped += sum(issubclass(w.category, ConvergenceWarning) for w in caught)
 
 
-def cross_validated_accuracy(gram, kernel_scaling, labels, folds, c_values, svm: SVMCounter):
-    """Mean validation accuracy over ``folds`` for each ``C``; the Gram matrix is sliced."""
-    if kernel_scaling == "cosine":
-        diagonal = np.diag(gram)
-        gram = cosine(gram, diagonal, diagonal)
-    accuracy = np.zeros(len(c_values))
-    for fit, validate in folds:
-        fit_gram = gram[np.ix_(fit, fit)]
-        validate_gram = gram[np.ix_(validate, fit)]
-        if kernel_scaling == "trace":
-            scale = np.mean(np.diag(fit_gram))
-            fit_gram, validate_gram = fit_gram / scale, validate_gram / scale
-        for index, c in enumerate(c_values):
-            machine = svm.fit(fit_gram, labels[fit], c)
-            accuracy[index] += np.mean(machine.predict(validate_gram) == labels[validate])
-    return accuracy / len(folds)
+def cross_validate(family: Family, data: DataSet, svm: SVMCounter, choices: dict, log) -> dict:
+    """Search ``family`` on every input scaling of ``data``; update ``choices`` in place.
 
-
-def stratified_folds(labels: np.ndarray, grid: Grid) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Stratified k-fold splits of the training split, repeated when it is small."""
-    smallest_class = int(np.unique(labels, return_counts=True)[1].min())
-    splitter = RepeatedStratifiedKFold(
-        n_splits=max(2, min(grid.max_folds, smallest_class)),
-        n_repeats=grid.repeats if len(labels) < grid.repeat_below else 1,
-        random_state=0,
-    )
-    return list(splitter.split(np.zeros(len(labels)), labels))
-
-
-def select(family, data, folds, grid, svm, choices, progress, log) -> dict:
-    """Cross-validate every candidate of ``family``; update ``choices`` in place."""
+    Within a method, the first best candidate (input scalings, then grid
+    order) wins. Returns the family's timing and skipped grid points.
+    """
     start = time.perf_counter()
     kernel_seconds, skipped, n_points = 0.0, [], 0
     kernel_seconds_by_method: dict[str, float] = {}
     for inputs in data.inputs:
-        X = inputs.train if family.reads_sequences else inputs.train_vectors
-        for params in family.grid(inputs):
-            n_points += 1
-            progress.advance()
-            tic = time.perf_counter()
-            try:
-                grams = family.evaluate(params, X)
-            except rntk.KernelOverflowError:
-                skipped.append({"input_scaling": inputs.scaling, **params})
-                continue
-            elapsed = time.perf_counter() - tic
+        search = family.search(inputs)
+        with svm.counting():
+            search.fit(family.training_input(inputs), data.y_train)
+        results = search.cv_results_
+        # Every candidate is one SVM fit per split; the search refits its best once.
+        svm.fits += len(results["params"]) * search.n_splits_ + 1
+        n_points += len(np.unique(results["grid_point"])) + len(search.overflowed_params_)
+        skipped += [{"input_scaling": inputs.scaling, **p} for p in search.overflowed_params_]
+        for point in np.unique(results["grid_point"]):
+            rows = np.flatnonzero(results["grid_point"] == point)
+            elapsed = float(results["kernel_time"][rows[0]])  # shared by the point's candidates
             kernel_seconds += elapsed
-            for method in dict.fromkeys(m for name in grams for m in family.methods(params, name)):
+            point_methods = (m for row in rows for m in family.methods(results["params"][row]))
+            for method in dict.fromkeys(point_methods):
                 kernel_seconds_by_method[method] = kernel_seconds_by_method.get(method, 0) + elapsed
-            for kernel_name, gram in grams.items():
-                methods = family.methods(params, kernel_name)
-                for kernel_scaling in family.kernel_scalings if methods else ():
-                    scores = cross_validated_accuracy(
-                        gram, kernel_scaling, data.y_train, folds, grid.c_values, svm
-                    )
-                    index = int(np.argmax(scores))  # the smallest C on ties
-                    for method in methods:
-                        best = choices.setdefault(method, Choice(method))
-                        if scores[index] > best.cv_accuracy:
-                            best.cv_accuracy = float(scores[index])
-                            best.family, best.inputs, best.params = family, inputs, params
-                            best.kernel_name, best.kernel_scaling = kernel_name, kernel_scaling
-                            best.c = grid.c_values[index]
-                            best.train_gram = gram
+        for row, params in enumerate(results["params"]):
+            score = float(results["mean_test_score"][row])
+            for method in family.methods(params):
+                best = choices.setdefault(method, Choice(method))
+                if score > best.cv_accuracy:
+                    best.cv_accuracy, best.inputs, best.family = score, inputs, family
+                    best.search, best.candidate = search, row
     seconds = time.perf_counter() - start
     log(
         f"  {family.name:<10} {n_points:4d} grid points  kernels {kernel_seconds:6.1f} s  "
@@ -586,69 +612,116 @@ def select(family, data, folds, grid, svm, choices, progress, log) -> dict:
     }
 
 
-def score_on_test(choice: Choice, data: DataSet, svm: SVMCounter, cache: dict) -> float:
-    """Refit the chosen candidate on the whole training split; its test accuracy."""
-    family, inputs = choice.family, choice.inputs
-    key = (family.name, inputs.scaling, json.dumps(choice.params, sort_keys=True))
+def test_accuracy(choice: Choice, data: DataSet, svm: SVMCounter, cache: dict) -> float:
+    """The chosen candidate refitted on the whole training split; its test accuracy.
+
+    A search's best candidate is already refitted (the search predicts with
+    it); another is refitted from the search's stored training Gram matrix.
+    """
+    search, family, inputs = choice.search, choice.family, choice.inputs
+    key = (family.name, inputs.scaling, choice.candidate)
     if key not in cache:
-        if family.reads_sequences:
-            X_test, X_train = inputs.test, inputs.train
-        else:
-            X_test, X_train = inputs.test_vectors, inputs.train_vectors
-        cache[key] = (
-            family.evaluate(choice.params, X_test, X_train),
-            family.self_similarity(choice.params, X_test),
-        )
-    test_grams, test_diagonals = cache[key]
-    train_gram = choice.train_gram
-    test_gram = test_grams[choice.kernel_name]
-    if choice.kernel_scaling == "cosine":
-        train_diagonal = np.diag(train_gram)
-        test_gram = cosine(test_gram, test_diagonals[choice.kernel_name], train_diagonal)
-        train_gram = cosine(train_gram, train_diagonal, train_diagonal)
-    else:
-        scale = np.mean(np.diag(train_gram))
-        train_gram, test_gram = train_gram / scale, test_gram / scale
-    machine = svm.fit(train_gram, data.y_train, choice.c)
-    return float(np.mean(machine.predict(test_gram) == data.y_test))
+        model = search
+        if choice.candidate != search.best_index_:
+            with svm.counting():
+                model = search.refit_candidate(
+                    choice.candidate, family.training_input(inputs), data.y_train
+                )
+            svm.fits += 1
+        cache[key] = float(np.mean(model.predict(family.test_input(inputs)) == data.y_test))
+    return cache[key]
 
 
 def run_dataset(data: DataSet, grid: Grid, with_nngp: bool, log) -> dict:
     start = time.perf_counter()
-    folds = stratified_folds(data.y_train, grid)
     svm = SVMCounter()
     choices: dict[str, Choice] = {}
-    timing = {}
-    families = kernel_families(grid, with_nngp)
-    n_points = sum(len(family.grid(inputs)) for family in families for inputs in data.inputs)
-    progress = Progress(n_points, f"{data.name} grid points")
-    for family in families:
-        timing[family.name] = select(family, data, folds, grid, svm, choices, progress, log)
-    progress.close()
+    timing = {
+        family.name: cross_validate(family, data, svm, choices, log)
+        for family in families(grid, with_nngp)
+    }
     cache: dict = {}
     methods = {}
     for method in RANKED_METHODS + RNTK_VARIANTS:
         choice = choices.get(method)
-        if choice is None or choice.family is None:
+        if choice is None or choice.inputs is None:
             continue
-        methods[method] = {"test_accuracy": score_on_test(choice, data, svm, cache)}
+        methods[method] = {"test_accuracy": test_accuracy(choice, data, svm, cache)}
         methods[method].update(choice.describe())
-    seconds = time.perf_counter() - start
     return {
         **data.description,
-        "folds": len(folds),
+        "folds": choices["RNTK"].search.n_splits_,
         "methods": methods,
         "timing": timing,
         "svm_fits": svm.fits,
         "svm_fits_at_iteration_cap": svm.capped,
-        "seconds": seconds,
+        "seconds": time.perf_counter() - start,
     }
 
 
-# ---------------------------------------------------------------------------
-# Summary and output
+# %% [markdown]
+# ## Every data set
+#
+# One line per data set on stderr: its shape, the input scalings that are
+# candidates, then per family the grid points and the time, the test accuracy
+# of the four ranked methods and the RNTK's head chosen by cross-validation,
+# beside what each head scores alone.
 
 
+# %%
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def describe_head(chosen: dict) -> str:
+    """The read-out head of a chosen RNTK, e.g. ``bi-mean, stride 5``."""
+    stride = chosen["pool_stride"]
+    return chosen["head"] + (f", stride {stride}" if stride > 1 else "")
+
+
+start = time.perf_counter()
+results, not_classification = {}, []
+for name in names:
+    data = load_classification_set(name)
+    if data is None:
+        log(f"{name}: not a classification data set (regression targets), skipped")
+        not_classification.append(name)
+        continue
+    d = data.description
+    log(
+        f"{name}: {d['n_train']} train / {d['n_test']} test, {d['n_classes']} classes, "
+        f"length {length_label(d)}, {d['channels']} channel(s), "
+        f"input scalings: {', '.join(d['input_scalings'])}"
+    )
+    results[name] = run_dataset(data, grid, with_nngp, log)
+    accuracies = ", ".join(
+        f"{m} {100 * results[name]['methods'][m]['test_accuracy']:.1f}" for m in RANKED_METHODS
+    )
+    log(f"  test accuracy (%): {accuracies}  [{results[name]['seconds']:.1f} s]")
+    chosen = results[name]["methods"]["RNTK"]
+    heads = ", ".join(
+        f"{m.removeprefix('RNTK-')} {100 * results[name]['methods'][m]['test_accuracy']:.1f}"
+        for m in HEAD_VARIANTS
+    )
+    log(f"  RNTK head chosen by CV: {describe_head(chosen)}  (each head alone: {heads})")
+if not results:
+    parser.error("no classification data set to run")
+seconds = time.perf_counter() - start
+
+# %% [markdown]
+# ## The tables
+#
+# The paper's summary of a method over data sets
+# (`docs/math.md#ucr-classification`): mean accuracy; Friedman rank (the mean
+# over data sets of the rank of a method, 1 = best, ties averaged); P90 and
+# P95 (the share of data sets on which a method reaches 90 % / 95 % of the
+# best accuracy on that set); PMA (the mean over data sets of accuracy / best
+# accuracy). The first table ranks the four methods, with the RNTK's chosen
+# head; the second shows the unranked RNTK variants. Both go to stdout and
+# `results.md`; `accuracy.csv` and `summary.csv` hold the same numbers.
+
+
+# %%
 def summary_statistics(accuracy: np.ndarray) -> dict[str, np.ndarray]:
     """The paper's summary of an ``(n_datasets, n_methods)`` accuracy table."""
     best = accuracy.max(axis=1, keepdims=True)
@@ -665,6 +738,23 @@ def summary_statistics(accuracy: np.ndarray) -> dict[str, np.ndarray]:
 def accuracy_table(results: dict, methods: tuple[str, ...]) -> np.ndarray:
     return np.array(
         [[entry["methods"][m]["test_accuracy"] for m in methods] for entry in results.values()]
+    )
+
+
+def reported_variants(results: dict) -> tuple[str, ...]:
+    """The unranked RNTK variants present for every data set."""
+    return tuple(
+        m for m in RNTK_VARIANTS if all(m in entry["methods"] for entry in results.values())
+    )
+
+
+def describe_rntk(entry: dict) -> str:
+    chosen = entry["methods"]["RNTK"]
+    p = chosen["params"]
+    return (
+        f"{describe_head(chosen)}, {p['activation']}, L={p['depth']}, sw={p['sigma_w']:.3g}, "
+        f"sb={p['sigma_b']:g}, sh={p['sigma_h']:g}, {chosen['kernel_scaling']}, C={chosen['C']:g}, "
+        f"{chosen['input_scaling']}"
     )
 
 
@@ -713,29 +803,6 @@ def markdown_tables(results: dict, summary: dict) -> str:
     return "\n".join(lines)
 
 
-def reported_variants(results: dict) -> tuple[str, ...]:
-    """The unranked RNTK variants present for every data set."""
-    return tuple(
-        m for m in RNTK_VARIANTS if all(m in entry["methods"] for entry in results.values())
-    )
-
-
-def describe_head(chosen: dict) -> str:
-    """The read-out head of a chosen RNTK, e.g. ``bi-mean, stride 5``."""
-    stride = chosen["pool_stride"]
-    return chosen["head"] + (f", stride {stride}" if stride > 1 else "")
-
-
-def describe_rntk(entry: dict) -> str:
-    chosen = entry["methods"]["RNTK"]
-    p = chosen["params"]
-    return (
-        f"{describe_head(chosen)}, {p['activation']}, L={p['depth']}, sw={p['sigma_w']:.3g}, "
-        f"sb={p['sigma_b']:g}, sh={p['sigma_h']:g}, {chosen['kernel_scaling']}, C={chosen['C']:g}, "
-        f"{chosen['input_scaling']}"
-    )
-
-
 def write_csv(path: Path, results: dict, summary: dict) -> None:
     methods = RANKED_METHODS + reported_variants(results)
     with open(path / "accuracy.csv", "w", newline="") as handle:
@@ -763,203 +830,187 @@ def write_csv(path: Path, results: dict, summary: dict) -> None:
             writer.writerow([statistic, *(f"{v:.6f}" for v in values)])
 
 
-def plot(path: Path, results: dict) -> None:
-    plt = pyplot()
-    baselines = [m for m in RANKED_METHODS if m != "RNTK"]
-    rntk_accuracy = accuracy_table(results, ("RNTK",))[:, 0]
-    baseline_accuracy = accuracy_table(results, tuple(baselines)).max(axis=1)
-    wins = int(np.sum(rntk_accuracy > baseline_accuracy))
-    ties = int(np.sum(rntk_accuracy == baseline_accuracy))
-    losses = len(results) - wins - ties
-    low = min(rntk_accuracy.min(), baseline_accuracy.min())
-    low = max(0.0, np.floor(10 * low - 0.5) / 10)
+summary = summary_statistics(accuracy_table(results, RANKED_METHODS))
+tables = markdown_tables(results, summary)
+if not_classification:
+    tables += f"\n\nNot classification data sets, skipped: {', '.join(not_classification)}."
+print(tables)
+(args.out / "results.md").write_text(tables + "\n")
+write_csv(args.out, results, summary)
 
-    figure, axis = plt.subplots(figsize=(7.5, 5))
-    axis.plot([low, 1], [low, 1], color="black", linewidth=1)
-    # One marker per data set, named in a legend: labels beside the points collide.
-    markers = "osD^vP*Xh<>p"
-    for index, name in enumerate(results):
-        axis.scatter(
-            baseline_accuracy[index],
-            rntk_accuracy[index],
-            s=40,
-            marker=markers[index % len(markers)],
-            color=plt.cm.tab10(index % 10),
-            label=name,
-            zorder=3,
-        )
-    axis.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
-    axis.set(
-        xlim=(low, 1.0),
-        ylim=(low, 1.0),
-        aspect="equal",
-        xlabel="best baseline test accuracy (RBF, polynomial, MLP-NTK)",
-        ylabel="RNTK test accuracy",
-        title=f"RNTK against the best baseline per data set\n(wins {wins}, ties {ties}, "
-        f"losses {losses})",
+# %% [markdown]
+# ## The figures
+#
+# **RNTK against the best baseline.** One marker per data set: the best test
+# accuracy of the three baselines (horizontal) against the RNTK's (vertical).
+# Above the diagonal the RNTK wins; the title counts wins, ties and losses.
+
+# %%
+plt = pyplot()
+baselines = tuple(m for m in RANKED_METHODS if m != "RNTK")
+rntk_accuracy = accuracy_table(results, ("RNTK",))[:, 0]
+baseline_accuracy = accuracy_table(results, baselines).max(axis=1)
+wins = int(np.sum(rntk_accuracy > baseline_accuracy))
+ties = int(np.sum(rntk_accuracy == baseline_accuracy))
+losses = len(results) - wins - ties
+low = min(rntk_accuracy.min(), baseline_accuracy.min())
+low = max(0.0, np.floor(10 * low - 0.5) / 10)
+
+figure, axis = plt.subplots(figsize=(7.5, 5), layout="constrained")
+axis.plot([low, 1], [low, 1], color="black", linewidth=1)
+# One marker per data set, named in a legend: labels beside the points collide.
+markers = "osD^vP*Xh<>p"
+for index, name in enumerate(results):
+    axis.scatter(
+        baseline_accuracy[index],
+        rntk_accuracy[index],
+        s=40,
+        marker=markers[index % len(markers)],
+        color=plt.cm.tab10(index % 10),
+        label=name,
+        zorder=3,
     )
-    axis.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path / "rntk_vs_best_baseline.png", dpi=120, bbox_inches="tight")
-    plt.close(figure)
+axis.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
+axis.set(
+    xlim=(low, 1.0),
+    ylim=(low, 1.0),
+    aspect="equal",
+    xlabel="best baseline test accuracy (RBF, polynomial, MLP-NTK)",
+    ylabel="RNTK test accuracy",
+    title=f"RNTK against the best baseline per data set\n(wins {wins}, ties {ties}, "
+    f"losses {losses})",
+)
+axis.grid(alpha=0.3)
+show(figure, args.out / "rntk_vs_best_baseline.png")
 
+# %% [markdown]
+# **The read-out heads.** Per data set, the test accuracy of each head's
+# restricted grid (one marker per head), the head that cross-validation chose
+# over all of them ringed, and the best baseline as a grey bar. The chosen
+# head need not be the best on test: on GunPoint cross-validation ties
+# bidirectional-last and bidirectional-mean and takes the first in grid order.
 
-def plot_heads(path: Path, results: dict) -> None:
-    """Test accuracy of each head's restricted grid per data set, the chosen head ringed."""
-    plt = pyplot()
-    names = list(results)
-    head_accuracy = accuracy_table(results, HEAD_VARIANTS)
-    baselines = tuple(m for m in RANKED_METHODS if m != "RNTK")
-    baseline_accuracy = accuracy_table(results, baselines).max(axis=1)
-    positions = np.arange(len(names))
-    offsets = np.linspace(-0.24, 0.24, len(HEADS))
+# %%
+names_run = list(results)
+head_accuracy = accuracy_table(results, HEAD_VARIANTS)
+positions = np.arange(len(names_run))
+offsets = np.linspace(-0.24, 0.24, len(HEADS))
 
-    figure, axis = plt.subplots(figsize=(max(6.0, 0.8 * len(names) + 2.5), 4.5))
-    axis.hlines(
-        baseline_accuracy,
-        positions - 0.35,
-        positions + 0.35,
-        color="grey",
-        linewidth=2,
-        label="best baseline",
+figure, axis = plt.subplots(
+    figsize=(max(6.0, 0.8 * len(names_run) + 2.5), 4.5), layout="constrained"
+)
+axis.hlines(
+    baseline_accuracy,
+    positions - 0.35,
+    positions + 0.35,
+    color="grey",
+    linewidth=2,
+    label="best baseline",
+)
+for column, (head, offset, marker) in enumerate(zip(HEADS, offsets, "os^D", strict=True)):
+    axis.scatter(
+        positions + offset,
+        head_accuracy[:, column],
+        marker=marker,
+        s=36,
+        color=plt.cm.tab10(column),
+        label=head,
+        zorder=3,
     )
-    for column, (head, offset, marker) in enumerate(zip(HEADS, offsets, "os^D", strict=True)):
-        axis.scatter(
-            positions + offset,
-            head_accuracy[:, column],
-            marker=marker,
-            s=36,
-            color=plt.cm.tab10(column),
-            label=head,
-            zorder=3,
-        )
-        chosen = [results[name]["methods"]["RNTK"]["head"] == head for name in names]
-        axis.scatter(
-            (positions + offset)[chosen],
-            head_accuracy[chosen, column],
-            s=150,
-            facecolors="none",
-            edgecolors="black",
-            linewidths=1.2,
-            zorder=4,
-        )
-    axis.scatter([], [], s=150, facecolors="none", edgecolors="black", label="chosen by CV")
-    axis.set_xticks(positions, names, rotation=30, ha="right")
-    axis.set(
-        ylabel="test accuracy",
-        title="RNTK read-out heads (the grid restricted to each head)",
+    chosen = [results[name]["methods"]["RNTK"]["head"] == head for name in names_run]
+    axis.scatter(
+        (positions + offset)[chosen],
+        head_accuracy[chosen, column],
+        s=150,
+        facecolors="none",
+        edgecolors="black",
+        linewidths=1.2,
+        zorder=4,
     )
-    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    axis.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path / "rntk_heads.png", dpi=120, bbox_inches="tight")
-    plt.close(figure)
+axis.scatter([], [], s=150, facecolors="none", edgecolors="black", label="chosen by CV")
+axis.set_xticks(positions, names_run, rotation=30, ha="right")
+axis.set(ylabel="test accuracy", title="RNTK read-out heads (the grid restricted to each head)")
+axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+axis.grid(axis="y", alpha=0.3)
+show(figure, args.out / "rntk_heads.png")
 
+# %% [markdown]
+# ## The record
+#
+# `results.json` holds, per data set, each method's test and CV accuracy and
+# its chosen candidate (input scaling, kernel parameters, kernel scaling, `C`
+# and, for the RNTK, the head and pool stride), the time per family and per
+# method, the grid points whose kernel overflowed, and the number of SVM fits
+# (and of fits that hit libsvm's iteration cap); then the grids, the summary
+# statistics, and the machine.
 
-def main() -> None:
-    name, description = "ucr_classification", __doc__.splitlines()[0]
-    parser = example_parser(name, description)
-    parser.add_argument(
-        "--all", action="store_true", help="every classification data set available offline"
-    )
-    parser.add_argument("--datasets", help="comma-separated data set names, e.g. GunPoint,OSULeaf")
-    parser.add_argument(
-        "--nngp", action="store_true", help="also select and report the RNN-NNGP (more SVM fits)"
-    )
-    args = example_arguments(name, description, parser)
-    if args.all and args.datasets:
-        parser.error("--all and --datasets exclude each other")
+# %%
+record = {
+    "experiment": "UCR/UEA classification, kernel SVM, CV on the training split",
+    "grid": "quick" if args.quick else "full",
+    "grids": {
+        "C": grid.c_values,
+        "RNTK": grid.rntk,
+        "RNTK mean head: most states pooled (sets pool_stride)": grid.max_pooled_states,
+        "RBF gamma / (1 / median squared distance)": grid.rbf_factors,
+        "Polynomial (gamma = 1 / d)": grid.polynomial,
+        "MLP-NTK": grid.mlp,
+        "kernel scalings": ["trace (divide by mean training diagonal)", "cosine"],
+        "max folds": grid.max_folds,
+        "repeats (training splits under repeat_below series)": grid.repeats,
+        "repeat_below": grid.repeat_below,
+    },
+    "ranked_methods": RANKED_METHODS,
+    "summary": {
+        statistic: dict(zip(RANKED_METHODS, map(float, values), strict=True))
+        for statistic, values in summary.items()
+    },
+    "rntk_heads_chosen": {
+        name: describe_head(entry["methods"]["RNTK"]) for name, entry in results.items()
+    },
+    "datasets": results,
+    "not_classification": not_classification,
+    "seconds": seconds,
+    "date": time.strftime("%Y-%m-%d"),
+    "machine": {
+        "processor": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    },
+}
+write_results(args.out, record)
+log(f"done in {seconds:.1f} s")
+print(
+    f"\nWrote results.json, accuracy.csv, summary.csv, results.md, "
+    f"rntk_vs_best_baseline.png and rntk_heads.png to {args.out}"
+)
 
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    grid = QUICK_GRID if args.quick else FULL_GRID
-    if args.datasets:
-        names = [name.strip() for name in args.datasets.split(",") if name.strip()]
-    elif args.all:
-        names = available_ucr()
-    else:
-        names = list(QUICK_DATASETS if args.quick else DEFAULT_DATASETS)
-
-    start = time.perf_counter()
-    results, not_classification = {}, []
-    for name in names:
-        data = load_classification_set(name)
-        if data is None:
-            log(f"{name}: not a classification data set (regression targets), skipped")
-            not_classification.append(name)
-            continue
-        d = data.description
-        log(
-            f"{name}: {d['n_train']} train / {d['n_test']} test, {d['n_classes']} classes, "
-            f"length {length_label(d)}, {d['channels']} channel(s), "
-            f"input scalings: {', '.join(d['input_scalings'])}"
-        )
-        results[name] = run_dataset(data, grid, args.nngp, log)
-        accuracies = ", ".join(
-            f"{m} {100 * results[name]['methods'][m]['test_accuracy']:.1f}" for m in RANKED_METHODS
-        )
-        log(f"  test accuracy (%): {accuracies}  [{results[name]['seconds']:.1f} s]")
-        chosen = results[name]["methods"]["RNTK"]
-        heads = ", ".join(
-            f"{m.removeprefix('RNTK-')} {100 * results[name]['methods'][m]['test_accuracy']:.1f}"
-            for m in HEAD_VARIANTS
-        )
-        log(f"  RNTK head chosen by CV: {describe_head(chosen)}  (each head alone: {heads})")
-    if not results:
-        parser.error("no classification data set to run")
-    seconds = time.perf_counter() - start
-
-    summary = summary_statistics(accuracy_table(results, RANKED_METHODS))
-    tables = markdown_tables(results, summary)
-    if not_classification:
-        tables += f"\n\nNot classification data sets, skipped: {', '.join(not_classification)}."
-    print(tables)
-    (args.out / "results.md").write_text(tables + "\n")
-    write_csv(args.out, results, summary)
-    plot(args.out, results)
-    plot_heads(args.out, results)
-    record = {
-        "experiment": "UCR/UEA classification, kernel SVM, CV on the training split",
-        "grid": "quick" if args.quick else "full",
-        "grids": {
-            "C": grid.c_values,
-            "RNTK": grid.rntk,
-            "RNTK mean head: most states pooled (sets pool_stride)": grid.max_pooled_states,
-            "RBF gamma / (1 / median squared distance)": grid.rbf_factors,
-            "Polynomial (gamma = 1 / d)": grid.polynomial,
-            "MLP-NTK": grid.mlp,
-            "kernel scalings": ["trace (divide by mean training diagonal)", "cosine"],
-            "max folds": grid.max_folds,
-            "repeats (training splits under repeat_below series)": grid.repeats,
-            "repeat_below": grid.repeat_below,
-        },
-        "ranked_methods": RANKED_METHODS,
-        "summary": {
-            statistic: dict(zip(RANKED_METHODS, map(float, values), strict=True))
-            for statistic, values in summary.items()
-        },
-        "rntk_heads_chosen": {
-            name: describe_head(entry["methods"]["RNTK"]) for name, entry in results.items()
-        },
-        "datasets": results,
-        "not_classification": not_classification,
-        "seconds": seconds,
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": {
-            "processor": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        },
-    }
-    write_results(args.out, record)
-    log(f"done in {seconds:.1f} s")
-    print(
-        f"\nWrote results.json, accuracy.csv, summary.csv, results.md, "
-        f"rntk_vs_best_baseline.png and rntk_heads.png to {args.out}"
-    )
-
-
-if __name__ == "__main__":
-    main()
+# %% [markdown]
+# ## What was measured, and how it compares with the paper
+#
+# On the nine classification sets available offline (`--all`, 2 cores, about
+# 26 minutes), the RNTK with its heads chosen by cross-validation reaches a
+# mean test accuracy of 89.1 %, against 82.2 % (RBF), 82.2 % (polynomial) and
+# 84.4 % (MLP-NTK); it is best or tied on 7 of the 9 sets, has the best
+# Friedman rank (2.00) and the best PMA (98.8 %). The paper's RNTK, the last
+# step alone, reaches 81.4 % here: the gain comes from the mean heads on the
+# long series (OSULeaf +32 points, PLAID +17, ACSF1 +8), while
+# bidirectionality adds little beyond them. On the short sets (GunPoint,
+# ItalyPowerDemand, JapaneseVowels, UnitTest) all four kernels are within a
+# point or two. On GunPoint (the default run, about 30 s) cross-validation
+# ties bidirectional-last and bidirectional-mean, takes the first in grid
+# order (the cheaper head), and scores 94.7 % on test against 99.3 % for the
+# other: ties on 50 training series are common, which is why the folds are
+# repeated.
+#
+# The paper claims that the RNTK outperforms the other kernels over 56 UCR
+# data sets; nine sets are too few to confirm or refute that, and the full
+# archive (`RNTK_UCR_ROOT`) is needed for the comparison.
+#
+# **Cost.** Of the 26 minutes of `--all`, the RNTK kernels take 20, nearly all
+# of it the mean heads (PLAID 10 minutes, ACSF1 4.5, OSULeaf 3.5; a bi-mean
+# kernel costs twice a mean one), and the SVM fits most of the rest. The
+# last-step heads cost `O(n^2 T)`, about a minute for all sets. A libsvm fit is
+# capped at 10**6 iterations (it can cycle on a nearly singular Gram matrix);
+# `results.json` records how many fits hit the cap.

@@ -35,7 +35,7 @@ TIMEOUT_SECONDS = 600
 # Examples still being rewritten in the percent format; their notebook test is
 # skipped until then. Remove each name once its file has `# %%` cells (the
 # test fails as a reminder if it has them and is still listed).
-NOT_YET_NOTEBOOKS = {"ucr_classification.py"}
+NOT_YET_NOTEBOOKS: set[str] = set()
 CELL_MARKER = re.compile(r"^# %%", re.MULTILINE)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import reference
 from helpers import ORACLE_RTOL, assert_relative_close
 
 import rntk
-from rntk.sequences import as_sequences
+from rntk.sequences import LayoutWarning, as_sequences, from_channels_first
 
 # --- accepted formats and the end-aligned layout --------------------------------
 
@@ -142,3 +144,58 @@ def test_errors_report_what_was_received():
         rntk.kernel(np.ones((2, 3)) * 1j)
     with pytest.raises(ValueError, match=r"\(1, 2, 3, 4\)"):
         rntk.kernel(np.ones((1, 2, 3, 4)))
+
+
+# --- channels-first data --------------------------------------------------------
+
+
+def test_from_channels_first_swaps_steps_and_channels():
+    rng = np.random.default_rng(11)
+    channels_first = rng.standard_normal((4, 3, 7))  # 4 series, 3 channels, 7 steps
+    steps_first = np.stack([series.T for series in channels_first])
+    converted = from_channels_first(channels_first)
+    np.testing.assert_array_equal(converted, steps_first)
+    np.testing.assert_array_equal(rntk.kernel(converted), rntk.kernel(steps_first))
+
+
+def test_from_channels_first_list_of_unequal_lengths_and_nan_padding():
+    rng = np.random.default_rng(12)
+    items = [rng.standard_normal((2, length)) for length in (5, 3)]
+    converted = from_channels_first(items)
+    assert [item.shape for item in converted] == [(5, 2), (3, 2)]
+    np.testing.assert_array_equal(converted[1], items[1].T)
+    padded = np.full((2, 2, 5), np.nan)
+    padded[0], padded[1, :, :3] = items[0], items[1]
+    np.testing.assert_array_equal(
+        rntk.kernel(from_channels_first(padded)), rntk.kernel([item.T for item in items])
+    )
+
+
+@pytest.mark.parametrize(
+    "bad, error, message",
+    [
+        (np.ones((2, 3)), ValueError, "3-D array"),
+        ([np.ones(4)], ValueError, r"X\[0\] must be a 2-D array"),
+        ([], ValueError, "empty"),
+        (np.array([[["a"]]]), TypeError, "real numbers"),
+    ],
+    ids=["2-D array", "1-D item", "empty list", "strings"],
+)
+def test_from_channels_first_rejects_other_shapes(bad, error, message):
+    with pytest.raises(error, match=message):
+        from_channels_first(bad)
+
+
+def test_many_features_per_step_warns_that_data_may_be_channels_first():
+    univariate_channels_first = np.random.default_rng(13).standard_normal((3, 1, 20))
+    with pytest.warns(LayoutWarning, match=r"from_channels_first\(X\)"):
+        batch = as_sequences(univariate_channels_first)
+    assert batch.max_length == 1 and batch.n_features == 20  # read as given, not guessed
+
+
+def test_steps_first_data_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LayoutWarning)
+        as_sequences(np.ones((3, 20, 4)))
+        as_sequences(np.ones((3, 2, 7)))  # 7 features on 2 steps: below the threshold
+        as_sequences([np.ones((1, 30))])  # lists are explicit about their layout

@@ -13,7 +13,15 @@ them through :func:`as_sequences`, so the rules live here once:
   ``X.filled(np.nan)`` when the masked steps are trailing padding);
 * a list of 1-D ``(T_i,)`` or 2-D ``(T_i, m)`` arrays of different lengths.
 
-Sequences are aligned at their LAST step (spec section 2): the model reads out
+Steps come before features. Data stored channels first, a 3-D array ``(n,
+channels, T)`` or a list of ``(channels, T_i)`` arrays (aeon, sktime), goes
+through :func:`from_channels_first`, which returns this layout; read as it is,
+such an array would be sequences of ``channels`` steps with ``T`` features
+each. A 3-D array with at least :data:`FEATURES_PER_STEP_WARNING` times more
+features than steps (``(n, 1, 150)``, say) is therefore read with a
+:class:`LayoutWarning`.
+
+Sequences are aligned at their LAST step: the model reads out
 after the last step, so two sequences of different length share their final
 steps, not their first ones. The validated batch therefore stores the steps
 counted from the end.
@@ -21,12 +29,30 @@ counted from the end.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SequenceBatch", "as_sequences", "check_same_features"]
+__all__ = [
+    "FEATURES_PER_STEP_WARNING",
+    "LayoutWarning",
+    "SequenceBatch",
+    "as_sequences",
+    "check_same_features",
+    "from_channels_first",
+]
+
+#: A 3-D array ``(n, T, m)`` with ``m >= FEATURES_PER_STEP_WARNING * T`` is
+#: read with a :class:`LayoutWarning`: it looks channels first. Univariate
+#: channels-first data, ``(n, 1, T)``, is the common case; short sequences of
+#: wide vectors (embeddings) are legitimate and can silence the warning.
+FEATURES_PER_STEP_WARNING = 4
+
+
+class LayoutWarning(UserWarning):
+    """A 3-D array has many more features per step than steps: it may be channels first."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +157,15 @@ def _from_array(array: np.ndarray, name: str) -> list[np.ndarray]:
         raise ValueError(f"{name} is empty: it holds no sequence (shape {array.shape})")
     if array.shape[2] == 0:
         raise ValueError(f"{name} has 0 features per step (shape {array.shape})")
+    if 0 < array.shape[1] and array.shape[2] >= FEATURES_PER_STEP_WARNING * array.shape[1]:
+        n, steps, features = array.shape
+        warnings.warn(
+            f"{name} has shape {array.shape}, read as {n} sequences of {steps} step(s) with "
+            f"{features} features each. If it is channels first, (n, channels, T) as in "
+            f"aeon and sktime, pass rntk.sequences.from_channels_first({name})",
+            LayoutWarning,
+            stacklevel=4,
+        )
     return [padded[: _trailing_padding_length(padded)] for padded in array]
 
 
@@ -214,3 +249,63 @@ def check_same_features(first: SequenceBatch, second: SequenceBatch, names=("X",
             f"{names[1]} has {second.n_features} features per step but {names[0]} has "
             f"{first.n_features}; they must match"
         )
+
+
+def from_channels_first(X):
+    """Sequences stored channels first, in this library's layout (steps first).
+
+    aeon and sktime store a set of multivariate series as ``(n, channels, T)``;
+    the library reads ``(n, T, m)``. This function states which one the data
+    is, instead of a transposition by hand.
+
+    Parameters
+    ----------
+    X : array of shape (n, channels, T), or list of arrays of shape (channels, T_i)
+        Real numbers; trailing NaN along ``T`` marks padding, as usual.
+
+    Returns
+    -------
+    ndarray of shape (n, T, channels), or list of arrays of shape (T_i, channels)
+        A view (array) or views (list) of ``X`` with the last two axes swapped.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a 3-D array or a list of 2-D arrays.
+    TypeError
+        If ``X`` does not hold real numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, rntk
+    >>> from rntk.sequences import from_channels_first
+    >>> X = np.arange(12.0).reshape(2, 3, 2)  # 2 series, 3 channels, 2 steps
+    >>> from_channels_first(X).shape
+    (2, 2, 3)
+    >>> [x.shape for x in from_channels_first([np.ones((3, 5)), np.ones((3, 4))])]
+    [(5, 3), (4, 3)]
+    >>> rntk.kernel(from_channels_first(X)).shape
+    (2, 2)
+    """
+    if isinstance(X, (list, tuple)) or (
+        isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1
+    ):
+        if len(X) == 0:
+            raise ValueError("X is empty: it holds no sequence")
+        items = []
+        for i, item in enumerate(X):
+            sequence = _as_real_array(item, f"X[{i}]")
+            if sequence.ndim != 2:
+                raise ValueError(
+                    f"X[{i}] must be a 2-D array (channels, T_i) for from_channels_first, "
+                    f"got shape {sequence.shape}"
+                )
+            items.append(sequence.T)
+        return items
+    array = _as_real_array(X, "X")
+    if array.ndim != 3:
+        raise ValueError(
+            "X must be a 3-D array (n, channels, T) or a list of (channels, T_i) arrays for "
+            f"from_channels_first, got an array of shape {array.shape}"
+        )
+    return np.swapaxes(array, 1, 2)

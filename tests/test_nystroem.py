@@ -1,0 +1,260 @@
+"""Tests of rntk.nystroem: Nystroem features against exact Gram matrices.
+
+The references are independent of the module's algebra: the exact Gram matrix
+from ``rntk.kernel``, the Nystroem approximation written with ``numpy.linalg.pinv``
+of the landmarks' Gram matrix, and a textbook pivoted Cholesky run on the full
+exact Gram matrix (the Schur complement recomputed from scratch at every pick).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from helpers import pad_with_nan, random_sequences
+
+import rntk
+from rntk.nystroem import Nystroem
+
+METHODS = ("uniform", "greedy")
+
+
+def relative_error(approximation: np.ndarray, exact: np.ndarray) -> float:
+    return float(np.linalg.norm(approximation - exact) / np.linalg.norm(exact))
+
+
+@pytest.fixture(scope="module")
+def unequal_sequences():
+    """40 bivariate sequences of lengths 3..24, so that end alignment matters."""
+    rng = np.random.default_rng(1)
+    return random_sequences(rng, rng.integers(3, 25, size=40), n_features=2)
+
+
+def clustered_sequences(rng: np.random.Generator) -> list[np.ndarray]:
+    """One cluster of 150 near-copies and four clusters of 4, length 12, univariate."""
+    centres = 1.5 * rng.standard_normal((5, 12))
+    sizes = (150, 4, 4, 4, 4)
+    return [
+        centre + 0.02 * rng.standard_normal(12)
+        for centre, size in zip(centres, sizes, strict=True)
+        for _ in range(size)
+    ]
+
+
+def reference_pivoted_cholesky(gram: np.ndarray, n_picks: int) -> list[int]:
+    """Each pick maximises the diagonal of K - K[:, S] K[S, S]^-1 K[S, :], from scratch."""
+    picks: list[int] = []
+    for _ in range(n_picks):
+        if picks:
+            cross = gram[:, picks]
+            residual = gram - cross @ np.linalg.solve(gram[np.ix_(picks, picks)], cross.T)
+        else:
+            residual = gram
+        diagonal = np.diag(residual).copy()
+        diagonal[picks] = -np.inf
+        picks.append(int(np.argmax(diagonal)))
+    return picks
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("get", ["ntk", "nngp"])
+def test_all_sequences_as_landmarks_reproduce_the_gram_matrix(unequal_sequences, method, get):
+    kernel = rntk.RNTK(get=get)
+    n = len(unequal_sequences)
+    nystroem = Nystroem(kernel, n, landmarks=method, random_state=0)
+    features = nystroem.fit(unequal_sequences).transform(unequal_sequences)
+    exact = rntk.kernel(unequal_sequences, get=get)
+    assert features.shape == (n, n) and nystroem.n_components_ == n
+    assert sorted(nystroem.landmark_indices_.tolist()) == list(range(n))
+    assert relative_error(features @ features.T, exact) <= 1e-10
+    assert np.abs(features @ features.T - exact).max() <= 1e-10 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_features_of_new_sequences_match_the_pseudo_inverse_formula(unequal_sequences, method):
+    rng = np.random.default_rng(2)
+    new = random_sequences(rng, rng.integers(2, 30, size=15), n_features=2)
+    kernel = rntk.RNTK(depth=2, sigma_b=0.5)
+    nystroem = Nystroem(kernel, 8, landmarks=method, random_state=3).fit(unequal_sequences)
+    landmarks = [unequal_sequences[i] for i in nystroem.landmark_indices_]
+    for landmark, stored in zip(landmarks, nystroem.landmarks_, strict=True):
+        np.testing.assert_array_equal(stored, landmark)
+    cross = rntk.kernel(new, landmarks, depth=2, sigma_b=0.5)
+    landmark_gram = rntk.kernel(landmarks, depth=2, sigma_b=0.5)
+    expected = cross @ np.linalg.pinv(landmark_gram, hermitian=True) @ cross.T
+    features = nystroem.transform(new)
+    assert nystroem.rank_ == 8
+    assert relative_error(features @ features.T, expected) <= 1e-10
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_error_decreases_with_the_number_of_components(unequal_sequences, method):
+    kernel = rntk.RNTK()
+    exact = kernel(unequal_sequences)
+    errors = []
+    for n_components in (2, 5, 10, 20, 30, 40):
+        nystroem = Nystroem(kernel, n_components, landmarks=method, random_state=4)
+        features = nystroem.fit_transform(unequal_sequences)
+        errors.append(relative_error(features @ features.T, exact))
+    assert all(later < earlier for earlier, later in zip(errors, errors[1:], strict=False))
+    assert errors[0] > 0.1 and errors[-1] <= 1e-10
+
+
+def test_uniform_landmarks_are_distinct_reproducible_and_nested(unequal_sequences):
+    kernel = rntk.RNTK()
+    small = Nystroem(kernel, 10, random_state=5).fit(unequal_sequences).landmark_indices_
+    again = Nystroem(kernel, 10, random_state=5).fit(unequal_sequences).landmark_indices_
+    large = Nystroem(kernel, 25, random_state=5).fit(unequal_sequences).landmark_indices_
+    other = Nystroem(kernel, 10, random_state=6).fit(unequal_sequences).landmark_indices_
+    assert len(set(small.tolist())) == 10
+    np.testing.assert_array_equal(small, again)
+    np.testing.assert_array_equal(large[:10], small)
+    assert not np.array_equal(small, other)
+    legacy = Nystroem(kernel, 10, random_state=np.random.RandomState(0))
+    assert len(set(legacy.fit(unequal_sequences).landmark_indices_.tolist())) == 10
+
+
+@pytest.mark.parametrize("clustered", [False, True])
+def test_greedy_picks_follow_pivoted_cholesky(unequal_sequences, clustered):
+    """Also on clusters, where most columns computed ahead in a round go unused."""
+    if clustered:
+        sequences, n_picks = clustered_sequences(np.random.default_rng(15)), 10
+    else:
+        sequences, n_picks = unequal_sequences, 30
+    kernel = rntk.RNTK(activation="erf", depth=2)
+    picks = Nystroem(kernel, n_picks, landmarks="greedy").fit(sequences).landmark_indices_
+    assert picks.tolist() == reference_pivoted_cholesky(kernel(sequences), n_picks)
+
+
+def test_greedy_beats_uniform_on_clustered_data():
+    sequences = clustered_sequences(np.random.default_rng(7))
+    kernel = rntk.RNTK()
+    exact = kernel(sequences)
+    nystroem = Nystroem(kernel, 5, landmarks="greedy").fit(sequences)
+    greedy = nystroem.transform(sequences)
+    greedy_error = relative_error(greedy @ greedy.T, exact)
+    for seed in range(5):
+        uniform = Nystroem(kernel, 5, random_state=seed).fit_transform(sequences)
+        assert greedy_error < 0.5 * relative_error(uniform @ uniform.T, exact)
+    # One landmark in each cluster: the clusters are the first 150, then 4 each.
+    clusters = np.searchsorted([150, 154, 158, 162], nystroem.landmark_indices_, side="right")
+    assert sorted(clusters.tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_batches_give_the_one_batch_result_to_rounding(unequal_sequences):
+    """Not bit for bit: a batch's kernel blocks regroup the same arithmetic."""
+    kernel = rntk.RNTK()
+    nystroem = Nystroem(kernel, 15, random_state=8, batch_size=len(unequal_sequences))
+    one_batch = nystroem.fit(unequal_sequences).transform(unequal_sequences)
+    for batch_size in (1, 7, 39):
+        nystroem.batch_size = batch_size
+        np.testing.assert_allclose(
+            nystroem.transform(unequal_sequences),
+            one_batch,
+            rtol=1e-12,
+            atol=1e-12 * np.abs(one_batch).max(),
+        )
+
+
+def test_every_executor_gives_the_same_features(unequal_sequences):
+    kernel = rntk.RNTK(n_jobs=1, block_size=4, progress=True)
+    nystroem = Nystroem(kernel, 10, random_state=9, batch_size=16).fit(unequal_sequences)
+    serial = nystroem.transform(unequal_sequences)
+    with ThreadPoolExecutor(2) as pool:
+        kernel.executor, kernel.n_jobs = pool, 2
+        threaded = nystroem.transform(unequal_sequences, progress=True)
+    np.testing.assert_array_equal(threaded, serial)
+    assert kernel.progress  # the caller's kernel is left as it was
+
+
+def test_a_dask_cluster_gives_the_same_features_and_landmarks(unequal_sequences):
+    distributed = pytest.importorskip("dask.distributed")
+    kernel = rntk.RNTK(n_jobs=1, block_size=8)
+    uniform = Nystroem(kernel, 10, random_state=9, batch_size=16).fit(unequal_sequences)
+    greedy = Nystroem(kernel, 10, landmarks="greedy", batch_size=16).fit(unequal_sequences)
+    serial = [uniform.transform(unequal_sequences), greedy.transform(unequal_sequences)]
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        kernel.executor, kernel.n_jobs = client.get_executor(), 2
+        on_dask = [uniform.transform(unequal_sequences), greedy.transform(unequal_sequences)]
+        refitted = Nystroem(kernel, 10, landmarks="greedy").fit(unequal_sequences)
+    np.testing.assert_array_equal(refitted.landmark_indices_, greedy.landmark_indices_)
+    for result, reference in zip(on_dask, serial, strict=True):
+        np.testing.assert_array_equal(result, reference)
+
+
+def test_every_input_format_gives_the_same_features():
+    rng = np.random.default_rng(10)
+    lengths = rng.integers(4, 16, size=20)
+    ragged = random_sequences(rng, lengths, n_features=1, as_univariate=True)
+    padded = pad_with_nan([s[:, None] for s in ragged])
+    kernel = rntk.RNTK()
+    from_list = Nystroem(kernel, 12, random_state=11).fit(ragged)
+    from_padded = Nystroem(kernel, 12, random_state=11).fit(padded)
+    np.testing.assert_array_equal(from_list.landmark_indices_, from_padded.landmark_indices_)
+    np.testing.assert_allclose(
+        from_padded.transform(padded[:, :, 0]), from_list.transform(ragged), rtol=1e-12
+    )
+    equal = rng.standard_normal((20, 9))
+    np.testing.assert_allclose(
+        from_list.transform(equal), from_list.transform(equal[:, :, None]), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_duplicated_sequences_are_harmless(method):
+    rng = np.random.default_rng(12)
+    distinct = rng.standard_normal((10, 8))
+    sequences = np.concatenate([distinct, distinct[:6]])
+    kernel = rntk.RNTK()
+    nystroem = Nystroem(kernel, 16, landmarks=method, random_state=13).fit(sequences)
+    features = nystroem.transform(sequences)
+    assert nystroem.rank_ == 10 and np.isfinite(features).all()
+    assert relative_error(features @ features.T, kernel(sequences)) <= 1e-10
+
+
+def test_float32_kernel_gives_float32_features(unequal_sequences):
+    kernel = rntk.RNTK(dtype=np.float32)
+    features = Nystroem(kernel, 40, random_state=14).fit_transform(unequal_sequences)
+    exact = rntk.kernel(unequal_sequences)
+    assert features.dtype == np.float32
+    assert relative_error(features.astype(float) @ features.T.astype(float), exact) <= 1e-5
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"n_components": 0}, ValueError, "n_components"),
+        ({"n_components": 41}, ValueError, "n_components must be at most"),
+        ({"n_components": 2.0}, TypeError, "n_components"),
+        ({"landmarks": "random"}, ValueError, "landmarks"),
+        ({"random_state": "seed"}, TypeError, "random_state"),
+        ({"random_state": -1}, ValueError, "random_state"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"kernel": rntk.RNTK(get=("nngp", "ntk"))}, ValueError, "single kernel"),
+        ({"kernel": rntk.kernel}, TypeError, "kernel must be an rntk.RNTK"),
+    ],
+)
+def test_bad_arguments_are_named(unequal_sequences, arguments, error, message):
+    settings = {"kernel": rntk.RNTK(), "n_components": 5, **arguments}
+    kernel, n_components = settings.pop("kernel"), settings.pop("n_components")
+    with pytest.raises(error, match=message):
+        Nystroem(kernel, n_components, **settings).fit(unequal_sequences)
+
+
+def test_bad_transform_calls_are_named(unequal_sequences):
+    nystroem = Nystroem(rntk.RNTK(), 5, random_state=0)
+    with pytest.raises(ValueError, match="not fitted"):
+        nystroem.transform(unequal_sequences)
+    nystroem.fit(unequal_sequences)
+    with pytest.raises(ValueError, match="X has 1 features per step but the landmarks"):
+        nystroem.transform(np.ones((3, 4)))
+    with pytest.raises(TypeError, match="progress"):
+        nystroem.transform(unequal_sequences, progress="yes")
+    with pytest.raises(ValueError, match="X"):
+        nystroem.transform([])

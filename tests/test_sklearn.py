@@ -1,0 +1,644 @@
+"""The scikit-learn estimators against independent computations from ``rntk.kernel``."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.kernel_ridge import KernelRidge  # noqa: E402
+from sklearn.linear_model import RidgeClassifier  # noqa: E402
+from sklearn.metrics import pairwise  # noqa: E402
+from sklearn.model_selection import (  # noqa: E402
+    GridSearchCV,
+    RepeatedStratifiedKFold,
+    cross_val_score,
+)
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import FunctionTransformer  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
+from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
+
+import rntk  # noqa: E402
+from rntk.baselines import polynomial_kernel, rbf_kernel  # noqa: E402
+from rntk.sequences import from_channels_first  # noqa: E402
+from rntk.sklearn import (  # noqa: E402
+    KernelClassifierCV,
+    RNTKClassifier,
+    RNTKClassifierCV,
+    RNTKFeatures,
+    RNTKRegressor,
+)
+
+
+def two_classes(seed: int = 0, n: int = 24):
+    """Sequences of unequal lengths: sines of two frequencies, with noise."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = []
+    for label, length in zip(y, rng.integers(8, 16, size=n), strict=True):
+        steps = np.linspace(0, (2 + 2 * label) * np.pi, length)
+        X.append(np.sin(steps + rng.uniform(0, 1)) + 0.3 * rng.standard_normal(length))
+    return X, y
+
+
+def nan_padded(sequences) -> np.ndarray:
+    padded = np.full((len(sequences), max(map(len, sequences))), np.nan)
+    for row, sequence in enumerate(sequences):
+        padded[row, : len(sequence)] = sequence
+    return padded
+
+
+# --- RNTKClassifier --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kernel", ["ntk", "nngp"])
+def test_classifier_is_svc_on_the_precomputed_gram(kernel):
+    X, y = two_classes()
+    train, test = slice(0, 16), slice(16, None)
+    params = {"activation": "erf", "sigma_w": 1.1, "readout": "mean", "bidirectional": True}
+    model = RNTKClassifier(C=2.0, kernel=kernel, **params).fit(X[train], y[train])
+
+    gram = rntk.kernel(X[train], get=kernel, **params)
+    test_gram = rntk.kernel(X[test], X[train], get=kernel, **params)
+    reference = SVC(C=2.0, kernel="precomputed").fit(gram, y[train])
+    np.testing.assert_allclose(
+        model.decision_function(X[test]), reference.decision_function(test_gram), rtol=1e-9
+    )
+    np.testing.assert_array_equal(model.predict(X[test]), reference.predict(test_gram))
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+
+
+@pytest.mark.parametrize(
+    "options, scaled",
+    [
+        ({"kernel_scaling": "trace"}, "trace"),
+        ({"normalize": True}, "cosine"),
+    ],
+)
+def test_classifier_kernel_scalings(options, scaled):
+    X, y = two_classes(1)
+    X_train, y_train, X_test = X[:16], y[:16], X[16:]
+    gram, test_gram = rntk.kernel(X_train), rntk.kernel(X_test, X_train)
+    if scaled == "trace":
+        divisor = np.trace(gram) / len(gram)
+        gram, test_gram = gram / divisor, test_gram / divisor
+    else:
+        gram = rntk.kernel(X_train, normalize=True)
+        test_gram = rntk.kernel(X_test, X_train, normalize=True)
+    reference = SVC(C=5.0, kernel="precomputed").fit(gram, y_train)
+    model = RNTKClassifier(C=5.0, **options).fit(X_train, y_train)
+    np.testing.assert_allclose(
+        model.decision_function(X_test), reference.decision_function(test_gram), rtol=1e-9
+    )
+
+
+def test_every_input_format_gives_the_same_predictions():
+    X, y = two_classes(2)
+    model = RNTKClassifier(kernel_scaling="trace")
+    expected = model.fit(X, y).decision_function(X)
+    padded = nan_padded(X)
+    for form in (padded, padded[:, :, None], [x[:, None] for x in X], np.array(X, dtype=object)):
+        np.testing.assert_allclose(model.fit(form, y).decision_function(form), expected, rtol=1e-12)
+    equal_length = np.stack([x[:8] for x in X])
+    np.testing.assert_array_equal(
+        model.fit(equal_length, y).predict(equal_length[:, :, None]),
+        model.fit(list(equal_length), y).predict(equal_length),
+    )
+
+
+def test_multivariate_and_channels_first_in_a_pipeline():
+    rng = np.random.default_rng(3)
+    y = np.arange(20) % 2
+    steps_first = rng.standard_normal((20, 9, 3)) + y[:, None, None]
+    channels_first = np.swapaxes(steps_first, 1, 2).copy()
+    expected = RNTKClassifier().fit(steps_first, y).decision_function(steps_first)
+    pipeline = make_pipeline(FunctionTransformer(from_channels_first), RNTKClassifier())
+    np.testing.assert_allclose(
+        pipeline.fit(channels_first, y).decision_function(channels_first), expected, rtol=1e-12
+    )
+
+
+def test_predict_takes_other_lengths_but_not_other_features():
+    X, y = two_classes(4)
+    model = RNTKClassifier().fit(X, y)
+    assert model.predict([np.ones(40), np.ones(1)]).shape == (2,)
+    with pytest.raises(ValueError, match="X has 2 features per step.*fitted on sequences with 1"):
+        model.predict(np.ones((3, 5, 2)))
+
+
+@pytest.mark.parametrize(
+    "estimator, fit_args, error, message",
+    [
+        (RNTKClassifier(kernel="rbf"), None, ValueError, "kernel must be 'ntk' or 'nngp'"),
+        (RNTKClassifier(kernel_scaling="cosine"), None, ValueError, "kernel_scaling"),
+        (RNTKClassifier(sigma_w=-1.0), None, ValueError, "sigma_w"),
+        (RNTKClassifier(readout="first"), None, ValueError, "readout"),
+        (RNTKClassifier(depth="two"), None, TypeError, "depth"),
+        (RNTKClassifier(), ([np.ones(3), np.ones(3)], [0]), ValueError, "y has 1 entries"),
+        (RNTKClassifier(), (np.array([[1.0, np.nan, 2.0]] * 2), [0, 1]), ValueError, "NaN at"),
+        (RNTKClassifier(), (np.ones((2, 2)) * 1j, [0, 1]), ValueError, "Complex"),
+        (RNTKRegressor(), (np.ones((2, 2)), ["a", "b"]), ValueError, "could not convert"),
+        (RNTKRegressor(), (np.ones((2, 2)), [0.0, np.inf]), ValueError, "y contains infinity"),
+        (RNTKRegressor(t="long"), None, TypeError, "t must be None or"),
+        (RNTKRegressor(t=-1.0), None, ValueError, "t must be None or"),
+        (RNTKRegressor(alpha=-0.1), None, ValueError, "alpha must be"),
+        (RNTKClassifier(C=0.0), None, ValueError, "'C' parameter"),
+        (RNTKClassifierCV(Cs=[0.0]), None, ValueError, "Cs must be"),
+        (RNTKClassifierCV(kernel_scalings="trace"), None, ValueError, "kernel_scalings"),
+        (RNTKClassifierCV({"normalize": [True]}), None, ValueError, "set by kernel_scalings"),
+        (RNTKClassifierCV({"sigma_q": [1.0]}), None, ValueError, "'sigma_q' is not a kernel"),
+        (RNTKClassifierCV({"depth": 2}), None, ValueError, r"param_grid\['depth'\]"),
+        (RNTKClassifierCV(n_repeats=0), None, ValueError, "n_repeats"),
+        (RNTKClassifierCV(cv=1), None, ValueError, "cv must be at least 2"),
+        (RNTKFeatures(n_components=4, landmarks="best"), None, ValueError, "landmarks"),
+    ],
+)
+def test_bad_parameters_and_inputs_name_the_argument(estimator, fit_args, error, message):
+    X, y = fit_args if fit_args is not None else two_classes(5, n=12)
+    with pytest.raises(error, match=message):
+        estimator.fit(X, y)
+
+
+def test_unknown_keyword_is_a_type_error_at_construction():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sigma'"):
+        RNTKClassifier(sigma=1.0)
+
+
+def test_kernel_parameters_are_those_of_rntk():
+    kernel_signature = inspect.signature(rntk.RNTK).parameters
+    for estimator in (RNTKClassifier, RNTKRegressor, RNTKClassifierCV, RNTKFeatures):
+        parameters = inspect.signature(estimator).parameters
+        for name, parameter in kernel_signature.items():
+            if name in ("get", "executor") or (
+                estimator is RNTKClassifierCV and name == "normalize"
+            ):
+                assert name not in parameters
+                continue
+            assert parameters[name].default is parameter.default or (
+                parameters[name].default == parameter.default
+            ), (estimator, name)
+            assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert set(estimator().get_params()) == set(parameters)
+
+
+# --- RNTKRegressor ---------------------------------------------------------------
+
+
+def regression_data(seed: int = 6):
+    rng = np.random.default_rng(seed)
+    X = [rng.standard_normal(length) for length in rng.integers(5, 12, size=20)]
+    y = np.array([np.sin(x[-1]) + 0.5 * x[-2] for x in X])
+    return X, y
+
+
+@pytest.mark.parametrize("kernel", ["ntk", "nngp"])
+def test_regressor_is_kernel_ridge(kernel):
+    X, y = regression_data()
+    gram = rntk.kernel(X[:14], get=kernel, depth=2)
+    test_gram = rntk.kernel(X[14:], X[:14], get=kernel, depth=2)
+    reference = KernelRidge(alpha=0.3, kernel="precomputed").fit(gram, y[:14])
+    model = RNTKRegressor(alpha=0.3, kernel=kernel, depth=2).fit(X[:14], y[:14])
+    np.testing.assert_allclose(model.predict(X[14:]), reference.predict(test_gram), rtol=1e-9)
+    targets = np.stack([y, 2 * y], axis=1)
+    np.testing.assert_allclose(
+        RNTKRegressor(alpha=0.3, kernel=kernel, depth=2).fit(X[:14], targets[:14]).predict(X[14:]),
+        reference.fit(gram, targets[:14]).predict(test_gram),
+        rtol=1e-9,
+    )
+
+
+@pytest.mark.parametrize("options", [{}, {"kernel_scaling": "trace"}, {"normalize": True}])
+def test_regressor_std_is_the_gaussian_process_posterior(options):
+    X, y = regression_data(7)
+    X_train, y_train, X_test = X[:14], y[:14], X[14:] + X[:2]
+    alpha = 0.05
+    normalize = options.get("normalize", False)
+    prior_train = rntk.kernel(X_train, normalize=normalize)
+    prior_cross = rntk.kernel(X_test, X_train, normalize=normalize)
+    prior_test = rntk.kernel(X_test, normalize=normalize)
+    if "kernel_scaling" in options:
+        divisor = np.mean(np.diag(prior_train))
+        prior_train, prior_cross, prior_test = (
+            prior_train / divisor,
+            prior_cross / divisor,
+            prior_test / divisor,
+        )
+    # Posterior of a GP with prior covariance k and noise variance alpha.
+    noisy = prior_train + alpha * np.eye(len(X_train))
+    mean = prior_cross @ np.linalg.solve(noisy, y_train)
+    covariance = prior_test - prior_cross @ np.linalg.solve(noisy, prior_cross.T)
+    model = RNTKRegressor(alpha=alpha, **options).fit(X_train, y_train)
+    predicted_mean, predicted_std = model.predict(X_test, return_std=True)
+    np.testing.assert_allclose(predicted_mean, mean, rtol=1e-9)
+    np.testing.assert_allclose(predicted_std, np.sqrt(np.diag(covariance)), rtol=1e-7, atol=1e-9)
+    assert predicted_std[-1] < 0.3 * predicted_std[:-2].max()  # training inputs are known
+
+
+def test_regressor_with_time_is_gradient_flow():
+    X, y = regression_data(8)
+    gram = rntk.kernel(X[:14])
+    test_gram = rntk.kernel(X[14:], X[:14])
+    for time in (0.5, 20.0):
+        expected = rntk.predict.gradient_flow_mean(gram, y[:14], test_gram, time=time, ridge=0.01)
+        model = RNTKRegressor(alpha=0.01, t=time).fit(X[:14], y[:14])
+        np.testing.assert_allclose(model.predict(X[14:]), expected, rtol=1e-9)
+    # A linear ODE checked by its own solution: df/dt = -K (f - y) / n on the training set.
+    n, rate = 14, 3.0
+    exact = np.linalg.solve(gram, (np.eye(n) - _expm(-gram * rate / n)) @ y[:14])
+    np.testing.assert_allclose(
+        RNTKRegressor(alpha=0.0, t=rate).fit(X[:14], y[:14]).predict(X[14:]),
+        test_gram @ exact,
+        rtol=1e-6,
+    )
+    with pytest.raises(ValueError, match="return_std=True needs t=None"):
+        model.predict(X[14:], return_std=True)
+
+
+def _expm(matrix: np.ndarray) -> np.ndarray:
+    eigenvalues, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.exp(eigenvalues)) @ vectors.T
+
+
+# --- RNTKClassifierCV --------------------------------------------------------------
+
+
+def protocol_scores(X, y, grid, Cs, scalings):
+    """The cross-validation protocol written out: mean fold accuracy of each candidate."""
+    smallest = np.unique(y, return_counts=True)[1].min()
+    splitter = RepeatedStratifiedKFold(n_splits=min(5, smallest), n_repeats=3, random_state=0)
+    folds = list(splitter.split(np.zeros(len(y)), y))
+    candidates = []
+    for point in grid:
+        pair = rntk.kernel(X, get=("nngp", "ntk"), **point)
+        for kernel in ("ntk", "nngp"):
+            gram = getattr(pair, kernel)
+            for scaling in scalings:
+                if scaling == "cosine":
+                    inverse_root = 1.0 / np.sqrt(np.diag(gram))
+                    scaled = gram * np.outer(inverse_root, inverse_root)
+                for c in Cs:
+                    accuracy = []
+                    for fit, validate in folds:
+                        if scaling == "trace":
+                            divisor = np.mean(np.diag(gram)[fit])
+                            scaled = gram / divisor
+                        svm = SVC(C=c, kernel="precomputed").fit(scaled[np.ix_(fit, fit)], y[fit])
+                        accuracy.append(
+                            np.mean(svm.predict(scaled[np.ix_(validate, fit)]) == y[validate])
+                        )
+                    candidates.append(((point, kernel, scaling, c), np.mean(accuracy)))
+    return candidates
+
+
+def test_cv_follows_the_protocol_and_refits_the_best():
+    X, y = two_classes(9, n=30)
+    grid = [{"sigma_w": 1.2, "readout": "last"}, {"sigma_w": 1.4, "readout": "mean"}]
+    Cs = (0.1, 1.0, 10.0)
+    param_grid = [{"sigma_w": [1.2], "readout": ["last"]}, {"sigma_w": [1.4], "readout": ["mean"]}]
+    for entry in param_grid:
+        entry["kernel"] = ["ntk", "nngp"]
+    search = RNTKClassifierCV(param_grid, Cs=Cs).fit(X, y)
+    expected = protocol_scores(X, y, grid, Cs, ("trace", "cosine"))
+    results = search.cv_results_
+    assert search.n_splits_ == 15 and len(results["params"]) == len(expected) == 24
+    for row, ((point, kernel, scaling, c), score) in enumerate(expected):
+        params = results["params"][row]
+        assert {key: params[key] for key in point} == point
+        assert params["kernel"] == kernel and params["C"] == c
+        assert params["normalize"] == (scaling == "cosine")
+        assert results["grid_point"][row] == grid.index(point)
+        np.testing.assert_allclose(results["mean_test_score"][row], score, rtol=1e-12)
+    best = int(np.argmax([score for _, score in expected]))  # the first of the best
+    assert search.best_index_ == best
+    assert search.best_score_ == pytest.approx(expected[best][1])
+    assert results["rank_test_score"][best] == 1
+
+    refitted = RNTKClassifier(**search.best_params_).fit(X, y)
+    np.testing.assert_allclose(
+        search.decision_function(X[:7]), refitted.decision_function(X[:7]), rtol=1e-9
+    )
+    assert search.score(X, y) == refitted.score(X, y)
+
+
+def test_cv_ties_go_to_the_first_candidate_and_refit_candidates():
+    X, y = two_classes(10, n=20)
+    # Equal C candidates on separable data all score 1: the first C must win.
+    search = RNTKClassifierCV(
+        {"sigma_b": [0.5, 2.0]}, Cs=(10.0, 100.0), keep_train_grams=True, n_repeats=1
+    ).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert search.best_index_ == int(np.flatnonzero(scores == scores.max())[0])
+    for index in (0, len(scores) - 1):
+        stored = search.refit_candidate(index, X, y)
+        recomputed = RNTKClassifier(**search.cv_results_["params"][index]).fit(X, y)
+        np.testing.assert_allclose(
+            stored.decision_function(X), recomputed.decision_function(X), rtol=1e-9
+        )
+    fresh = RNTKClassifierCV({"sigma_b": [0.5, 2.0]}, Cs=(10.0, 100.0), n_repeats=1).fit(X, y)
+    np.testing.assert_allclose(
+        fresh.refit_candidate(1, X, y).decision_function(X),
+        search.refit_candidate(1, X, y).decision_function(X),
+        rtol=1e-9,
+    )
+
+
+def test_cv_skips_and_records_grid_points_that_overflow():
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((12, 3000))
+    y = np.arange(12) % 2
+    search = RNTKClassifierCV({"sigma_w": [1.0, 40.0]}, Cs=(1.0,), n_repeats=1).fit(X, y)
+    assert search.overflowed_params_ == [{"sigma_w": 40.0}]
+    assert {params["sigma_w"] for params in search.cv_results_["params"]} == {1.0}
+    with pytest.raises(rntk.KernelOverflowError, match="every grid point"):
+        RNTKClassifierCV({"sigma_w": [40.0]}, Cs=(1.0,)).fit(X, y)
+
+
+def test_cv_small_class_gets_fewer_folds_and_large_sets_no_repeats():
+    X, y = two_classes(12, n=14)
+    y[:3] = 2  # a class of 3 sequences
+    assert RNTKClassifierCV(Cs=(1.0,), kernel_scalings=("trace",)).fit(X, y).n_splits_ == 9
+    splits = [(np.arange(7), np.arange(7, 14)), (np.arange(7, 14), np.arange(7))]
+    assert RNTKClassifierCV(Cs=(1.0,), cv=splits).fit(X, y).n_splits_ == 2
+
+
+# --- KernelClassifierCV ------------------------------------------------------------
+
+
+def vector_classes(seed: int = 16, n: int = 30, length: int = 10):
+    """Fixed-length sequences of two classes, with norms that differ from row to row."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 3 % 2
+    X = rng.standard_normal((n, length)) + 0.7 * y[:, None]
+    return X * rng.uniform(0.5, 2.0, size=(n, 1)), y
+
+
+def written_out_search(kernel, X, y, grid, Cs, scalings, folds):
+    """The protocol by hand: every candidate, its mean fold accuracy, the first best."""
+    candidates = []
+    for point in grid:
+        gram = kernel(X, None, **point)
+        for scaling in scalings:
+            for c in Cs:
+                accuracy = 0.0
+                for fit, validate in folds:
+                    if scaling == "cosine":
+                        norms = np.sqrt(np.diag(gram))
+                        scaled = gram / np.outer(norms, norms)
+                    else:
+                        scaled = gram / np.mean(np.diag(gram)[fit])
+                    svm = SVC(C=c, kernel="precomputed").fit(scaled[np.ix_(fit, fit)], y[fit])
+                    accuracy += np.mean(svm.predict(scaled[np.ix_(validate, fit)]) == y[validate])
+                candidates.append(((point, scaling, c), accuracy / len(folds)))
+    scores = [score for _, score in candidates]
+    return candidates, scores.index(max(scores))
+
+
+def refitted_by_hand(kernel, X, y, X_new, point, scaling, c):
+    """The decision function at ``X_new`` of the SVM refitted on the whole of ``(X, y)``."""
+    gram, cross = kernel(X, None, **point), kernel(X_new, X, **point)
+    if scaling == "cosine":
+        # Products with inverse norms, not quotients: the same numbers to the last
+        # bit, which a nearly singular Gram matrix (libsvm's tolerance) needs.
+        train_inverse = 1.0 / np.sqrt(np.diag(gram))
+        new_inverse = 1.0 / np.sqrt([kernel(x[None], None, **point)[0, 0] for x in X_new])
+        gram = gram * np.outer(train_inverse, train_inverse)
+        cross = cross * np.outer(new_inverse, train_inverse)
+    else:
+        divisor = np.mean(np.diag(gram))
+        gram, cross = gram / divisor, cross / divisor
+    return SVC(C=c, kernel="precomputed").fit(gram, y).decision_function(cross)
+
+
+@pytest.mark.parametrize(
+    "kernel, param_grid",
+    [
+        (rbf_kernel, {"gamma": [0.02, 0.1, 0.5]}),
+        (polynomial_kernel, [{"degree": [2, 3], "coef0": [0.0, 1.0]}, {"degree": [1]}]),
+    ],
+    ids=["rbf", "polynomial"],
+)
+@pytest.mark.parametrize("scalings", [("trace", "cosine"), ("cosine",)])
+def test_kernel_cv_follows_the_protocol_and_refits_the_best(kernel, param_grid, scalings):
+    X, y = vector_classes()
+    X_train, y_train, X_test = X[:24], y[:24], X[24:]
+    Cs = (0.1, 1.0, 10.0)
+    folds = list(
+        RepeatedStratifiedKFold(n_splits=5, n_repeats=3, random_state=0).split(X_train, y_train)
+    )
+    grid = KernelClassifierCV(kernel, param_grid)._grid_points()
+    grid = [point for point, _ in grid]
+    expected, best = written_out_search(kernel, X_train, y_train, grid, Cs, scalings, folds)
+
+    search = KernelClassifierCV(kernel, param_grid, Cs=Cs, kernel_scalings=scalings)
+    search.fit(X_train, y_train)
+    results = search.cv_results_
+    assert search.n_splits_ == 15 and len(results["params"]) == len(expected)
+    for row, ((point, scaling, c), score) in enumerate(expected):
+        assert results["params"][row] == {**point, "kernel_scaling": scaling, "C": c}
+        assert results["grid_point"][row] == grid.index(point)
+        np.testing.assert_allclose(results["mean_test_score"][row], score, rtol=1e-12)
+    assert search.best_index_ == best
+    (point, scaling, c), score = expected[best]
+    assert search.kernel_params_ == point and search.best_score_ == pytest.approx(score)
+    np.testing.assert_allclose(
+        search.decision_function(X_test),
+        refitted_by_hand(kernel, X_train, y_train, X_test, point, scaling, c),
+        rtol=1e-9,
+    )
+    np.testing.assert_array_equal(search.classes_, [0, 1])
+
+
+def test_kernel_cv_on_rntk_kernel_is_rntk_classifier_cv():
+    X, y = two_classes(17, n=24)
+    param_grid = {"sigma_w": [1.2, 1.4], "readout": ["last", "mean"]}
+    Cs = (0.1, 10.0)
+    rntk_search = RNTKClassifierCV(param_grid, Cs=Cs, n_repeats=2).fit(X[:18], y[:18])
+    search = KernelClassifierCV(
+        rntk.kernel,
+        param_grid,
+        Cs=Cs,
+        n_repeats=2,
+        diagonal=lambda X, **params: rntk.RNTK(**params).diag(X),
+    ).fit(X[:18], y[:18])
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], rntk_search.cv_results_["mean_test_score"]
+    )
+    assert search.best_index_ == rntk_search.best_index_
+    np.testing.assert_allclose(
+        search.decision_function(X[18:]), rntk_search.decision_function(X[18:]), rtol=1e-9
+    )
+
+
+def test_kernel_cv_ties_go_to_the_first_candidate():
+    # Far-apart classes: every candidate scores 1, so the first grid point,
+    # scaling and C must be refitted, from the first grid point's Gram matrix.
+    X, y = vector_classes(21, n=20)
+    X = X + 20.0 * y[:, None]
+    search = KernelClassifierCV(rbf_kernel, {"gamma": [0.01, 0.02]}, Cs=(1.0, 10.0), n_repeats=1)
+    search.fit(X[:16], y[:16])
+    assert np.all(search.cv_results_["mean_test_score"] == 1.0) and search.best_index_ == 0
+    np.testing.assert_allclose(
+        search.decision_function(X[16:]),
+        refitted_by_hand(rbf_kernel, X[:16], y[:16], X[16:], {"gamma": 0.01}, "trace", 1.0),
+        rtol=1e-9,
+    )
+
+
+def test_kernel_cv_skips_grid_points_that_overflow():
+    X, y = vector_classes(18, n=20)
+
+    def kernel(X, X2=None, *, scale):
+        if scale > 1e100:
+            raise rntk.KernelOverflowError(f"scale {scale} is too large")
+        return scale * rbf_kernel(X, X2, gamma=0.1)
+
+    search = KernelClassifierCV(kernel, {"scale": [1.0, 1e200, 3.0]}, Cs=(1.0,), n_repeats=1)
+    search.fit(X, y)
+    assert search.overflowed_params_ == [{"scale": 1e200}]
+    np.testing.assert_array_equal(search.cv_results_["grid_point"], [0, 0, 2, 2])
+    with pytest.raises(rntk.KernelOverflowError, match="every grid point.*scale 1e.200 is too"):
+        KernelClassifierCV(kernel, {"scale": [1e200]}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "search, message",
+    [
+        (KernelClassifierCV("rbf"), "kernel must be a function"),
+        (KernelClassifierCV(rbf_kernel, {"C": [1.0]}), "'C' is the search's own"),
+        (KernelClassifierCV(rbf_kernel, {"gamma": 0.1}), r"param_grid\['gamma'\]"),
+        (KernelClassifierCV(rbf_kernel, diagonal=1.0), "diagonal must be None or a function"),
+        (KernelClassifierCV(lambda X, X2=None: np.ones((len(X), 3))), "must return a 2-D Gram"),
+        (KernelClassifierCV(lambda X, X2=None: np.ones((3, 3))), "y has 20 entries"),
+        (KernelClassifierCV(lambda X, X2=None: np.full((20, 20), np.nan)), "NaN or infinite"),
+        (KernelClassifierCV(rbf_kernel, Cs=[-1.0]), "Cs must be"),
+        (KernelClassifierCV(rbf_kernel, kernel_scalings=["l2"]), "kernel_scalings"),
+    ],
+)
+def test_kernel_cv_bad_parameters_name_the_argument(search, message):
+    X, y = vector_classes(19, n=20)
+    error = TypeError if "a function" in message else ValueError
+    with pytest.raises(error, match=message):
+        search.fit(X, y)
+
+
+def test_kernel_cv_reads_the_given_diagonal_for_cosine_test_rows():
+    X, y = vector_classes(20)
+    calls = []
+
+    def diagonal(X, **params):
+        calls.append(len(X))
+        return np.diag(polynomial_kernel(X, **params))
+
+    options = {"param_grid": {"degree": [2]}, "kernel_scalings": ("cosine",), "Cs": (1.0,)}
+    given = KernelClassifierCV(polynomial_kernel, diagonal=diagonal, **options).fit(X[:24], y[:24])
+    default = KernelClassifierCV(polynomial_kernel, **options).fit(X[:24], y[:24])
+    np.testing.assert_allclose(
+        given.decision_function(X[24:]), default.decision_function(X[24:]), rtol=1e-12
+    )
+    assert calls == [6]
+    restored = pickle.loads(pickle.dumps(default))
+    np.testing.assert_array_equal(restored.predict(X[24:]), default.predict(X[24:]))
+    assert clone(default).get_params()["kernel"] is polynomial_kernel
+
+
+# --- RNTKFeatures ----------------------------------------------------------------
+
+
+def test_features_reproduce_the_kernel_with_every_landmark():
+    X, y = two_classes(13, n=16)
+    features = RNTKFeatures(n_components=16, kernel="nngp", sigma_w=1.3).fit(X)
+    F = features.transform(X)
+    gram = rntk.kernel(X, get="nngp", sigma_w=1.3)
+    np.testing.assert_allclose(F @ F.T, gram, rtol=0, atol=1e-10 * np.abs(gram).max())
+    np.testing.assert_array_equal(np.sort(features.landmark_indices_), np.arange(16))
+    with pytest.warns(UserWarning, match="n_components was set to 16"):
+        assert RNTKFeatures(n_components=40).fit(X).n_components_ == 16
+    pipeline = make_pipeline(RNTKFeatures(n_components=12, random_state=0), RidgeClassifier())
+    assert pipeline.fit(X, y).score(X, y) > 0.8
+
+
+# --- scikit-learn integration ------------------------------------------------------
+
+
+def test_clone_pickle_grid_search_and_cross_val_score():
+    X, y = two_classes(14, n=24)
+    X = nan_padded(X)
+    model = RNTKClassifier(C=3.0, sigma_w=1.3, readout="mean")
+    copy = clone(model)
+    assert copy.get_params() == model.get_params() and copy is not model
+    fitted = model.fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.decision_function(X), fitted.decision_function(X))
+    scores = cross_val_score(RNTKClassifier(kernel_scaling="trace"), X, y, cv=3)
+    assert scores.shape == (3,) and scores.mean() > 0.6
+    search = GridSearchCV(RNTKRegressor(), {"alpha": [0.01, 1.0], "depth": [1, 2]}, cv=3)
+    search.fit(X, y.astype(float))
+    assert set(search.best_params_) == {"alpha", "depth"}
+
+
+CHECK_ESTIMATOR_EXPECTED_FAILURES = {
+    "check_n_features_in": "a 2-D X holds univariate sequences: its columns are time steps, "
+    "and sequences of another length are valid input; only the features per step must match",
+    "check_n_features_in_after_fitting": "as check_n_features_in: another number of columns is "
+    "another sequence length, which the kernel reads",
+    "check_classifiers_train": "it asserts that predict refuses another number of columns, "
+    "which is another sequence length here; fit, predict and accuracy are tested above",
+    "check_transformer_general": "as check_classifiers_train, for transform",
+    "check_transformer_data_not_an_array": "as check_classifiers_train, for transform",
+}
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        RNTKClassifier(kernel_scaling="trace"),
+        RNTKRegressor(alpha=0.1),
+        RNTKClassifierCV({"sigma_w": [1.3, 1.4]}, Cs=(1.0, 10.0), n_repeats=1),
+        RNTKFeatures(n_components=8, random_state=0),
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+def test_check_estimator(estimator):
+    check_estimator(estimator, expected_failed_checks=CHECK_ESTIMATOR_EXPECTED_FAILURES)
+
+
+def test_check_estimator_kernel_cv():
+    reason = "X goes to the kernel unchanged: the kernel, not the search, reads its features"
+    expected_failures = {
+        "check_n_features_in": reason,
+        "check_n_features_in_after_fitting": reason,
+        "check_estimator_sparse_tag": "the kernel decides which inputs it accepts; "
+        "sklearn.metrics.pairwise.rbf_kernel accepts sparse matrices",
+    }
+    search = KernelClassifierCV(
+        pairwise.rbf_kernel, {"gamma": [0.1, 1.0]}, Cs=(1.0, 10.0), n_repeats=1
+    )
+    check_estimator(search, expected_failed_checks=expected_failures)
+
+
+def test_cv_trace_scale_comes_from_the_fitting_folds_only():
+    # Quiet fitting folds, loud validation sequences: the mean diagonal of the
+    # fitting folds and that of the whole set differ by orders of magnitude,
+    # and so does the effective C.
+    X, y = two_classes(15, n=24)
+    loud = np.arange(24) >= 16
+    X = [x * (30.0 if is_loud else 0.3) for x, is_loud in zip(X, loud, strict=True)]
+    fit, validate = np.flatnonzero(~loud), np.flatnonzero(loud)
+    Cs = (0.001, 0.01, 0.1, 1.0, 10.0)
+    search = RNTKClassifierCV(Cs=Cs, kernel_scalings=("trace",), cv=[(fit, validate)]).fit(X, y)
+    gram = rntk.kernel(X)
+    expected = {}
+    for name, divisor in (("folds", np.mean(np.diag(gram)[fit])), ("all", np.mean(np.diag(gram)))):
+        expected[name] = []
+        for c in Cs:
+            svm = SVC(C=c, kernel="precomputed").fit(gram[np.ix_(fit, fit)] / divisor, y[fit])
+            validation = svm.predict(gram[np.ix_(validate, fit)] / divisor)
+            expected[name].append(np.mean(validation == y[validate]))
+    assert expected["folds"] != expected["all"]  # the test can tell them apart
+    np.testing.assert_array_equal(search.cv_results_["mean_test_score"], expected["folds"])

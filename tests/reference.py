@@ -114,8 +114,8 @@ class Params:
 
 #: The library's documented default scales (rntk.hyperparameters), restated here.
 DOCUMENTED_DEFAULTS = {
-    "relu": {"sigma_w": math.sqrt(2.0), "sigma_u": 1.0},
-    "erf": {"sigma_w": 1.0, "sigma_u": 0.1},
+    "relu": {"sigma_w": math.sqrt(2.0), "sigma_u": 1.0, "sigma_b": 2.0},
+    "erf": {"sigma_w": 1.0, "sigma_u": 0.1, "sigma_b": 0.1},
 }
 
 
@@ -124,7 +124,7 @@ def make_params(
     depth=1,
     sigma_w=None,
     sigma_u=None,
-    sigma_b=0.1,
+    sigma_b=None,
     sigma_h=0.0,
     sigma_v=1.0,
 ) -> Params:
@@ -133,6 +133,8 @@ def make_params(
         sigma_w = DOCUMENTED_DEFAULTS[activation]["sigma_w"]
     if sigma_u is None:
         sigma_u = DOCUMENTED_DEFAULTS[activation]["sigma_u"]
+    if sigma_b is None:
+        sigma_b = DOCUMENTED_DEFAULTS[activation]["sigma_b"]
 
     def per_layer(value):
         values = [float(value)] * depth if np.ndim(value) == 0 else [float(v) for v in value]

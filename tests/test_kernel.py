@@ -145,7 +145,7 @@ def test_many_sequences_in_small_blocks_match_the_oracle(
 @pytest.mark.parametrize(
     "activation, stated",
     [
-        ("relu", {"sigma_w": 2**0.5, "sigma_u": 1, "sigma_b": 0.1, "sigma_h": 0, "sigma_v": 1}),
+        ("relu", {"sigma_w": 2**0.5, "sigma_u": 1, "sigma_b": 2, "sigma_h": 0, "sigma_v": 1}),
         ("erf", {"sigma_w": 1, "sigma_u": 0.1, "sigma_b": 0.1, "sigma_h": 0, "sigma_v": 1}),
     ],
 )

@@ -358,9 +358,13 @@ class ReLU(DualActivation):
 
     name = "relu"
     growth_advice = "the ReLU variance grows like (sigma_w**2 / 2)**T, so use sigma_w <= sqrt(2)"
-    # Critical: sigma_w**2 V' = 1, so every step keeps its weight (spread of the
-    # per-step sensitivity about 1.1) and the variance grows only linearly.
-    default_scales = {"sigma_w": float(np.sqrt(2.0))}
+    # Critical: sigma_w**2 V' = 1, so no step's weight decays geometrically and the
+    # variance grows only linearly. A bias four times the input variance
+    # (sigma_b = 2 with sigma_u = 1) keeps the pre-activations mostly positive,
+    # where ReLU is close to linear; on the bundled UCR sets it lifts an SVM on
+    # the default kernel from 75.9% to 80.7% on average (examples/ucr_defaults.py),
+    # and cross-validation over a wider grid chose it (or 0.5) on 7 of 9 sets.
+    default_scales = {"sigma_w": float(np.sqrt(2.0)), "sigma_b": 2.0}
     difference_form = True
     difference_work = 2
     homogeneous = True

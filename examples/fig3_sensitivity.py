@@ -28,7 +28,7 @@ import time
 import numpy as np
 from _common import Progress, example_arguments, pyplot, show, write_results
 
-from rntk.sensitivity import sensitivity
+from rntk import sensitivity
 
 # %% [markdown]
 # ## Settings

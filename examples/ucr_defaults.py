@@ -6,8 +6,9 @@
 # scales) into a support vector machine on every UCR/UEA classification data
 # set available offline, with nothing tuned but the SVM penalty `C`, and
 # compares it with the defaults of rntk 0.1 (`sigma_w = sigma_u = 1`,
-# `sigma_b = 0.1` for both activations) and, when `examples/ucr_classification.py` has been run, with
-# the RNTK whose hyperparameters were chosen by cross-validation there.
+# `sigma_b = 0.1` for both activations) and, when
+# `examples/ucr_classification.py` has been run, with the RNTK whose
+# hyperparameters were chosen by cross-validation there.
 #
 # Run it whole with `python examples/ucr_defaults.py` (every data set available
 # offline, about 15 s; `--quick`: UnitTest only; `--out DIR`) or cell by cell

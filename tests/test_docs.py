@@ -315,6 +315,32 @@ def test_dotted_names_in_the_markdown_documents_resolve():
     assert not problems, "names in the documentation that do not resolve:\n" + "\n".join(problems)
 
 
+def test_modules_named_in_docstrings_are_what_their_dotted_path_gives():
+    # ``rntk.kernel`` and ``rntk.sensitivity`` are functions; a module of the same
+    # name would be hidden behind them, and ``:mod:`rntk.kernel``` would name
+    # something ``rntk.kernel`` does not give. Every module a docstring names must
+    # be reachable by attribute access from the package, as the reader types it.
+    import rntk
+
+    pattern = re.compile(r":mod:`~?(rntk(?:\.\w+)+)`")
+    named = {
+        match
+        for path in sorted((ROOT / "src" / "rntk").glob("*.py"))
+        for match in pattern.findall(path.read_text())
+    }
+    assert "rntk.recursion" in named, sorted(named)  # the scan finds them at all
+    problems = []
+    for name in sorted(named):
+        module = importlib.import_module(name)
+        reached = rntk
+        for part in name.split(".")[1:]:
+            reached = getattr(reached, part, None)
+        if reached is not module:
+            problems.append(f"{name}: attribute access gives {reached!r}")
+    assert not problems, "\n".join(problems)
+    assert callable(rntk.kernel) and callable(rntk.sensitivity)
+
+
 # --------------------------------------------------------------------------- the checkers
 
 

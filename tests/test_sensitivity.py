@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import rntk
+from rntk import sensitivity
 from rntk.activations import Erf, ReLU
-from rntk.sensitivity import sensitivity
 
 #: The issue's bound for the exact gradient against finite differences.
 GRADIENT_RTOL = 1e-6

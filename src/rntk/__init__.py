@@ -20,14 +20,14 @@ and :mod:`rntk.network_kernels`. The mathematics is in ``docs/math.md``.
 """
 
 from . import baselines, datasets, nystroem, predict
+from ._kernel import RNTK, kernel
+from ._sensitivity import sensitivity
 from .activations import DualActivation, Erf, Hermite, ReLU, register_activation
 from .datasets import available_ucr, load_ucr
-from .kernel import RNTK, kernel
 from .network import RNN
 from .nystroem import Nystroem
 from .options import KernelPair
 from .recursion import KernelOverflowError, KernelUnderflowError
-from .sensitivity import sensitivity
 
 __all__ = [
     "RNN",

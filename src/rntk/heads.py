@@ -2,7 +2,7 @@ r"""Read-out heads: which hidden states of the top layer the network reads out.
 
 A head is the one place that says which pairs of time steps a kernel reads and
 how it weighs them; the recursion (:mod:`rntk.recursion`), its reverse pass
-(:mod:`rntk.sensitivity`) and the finite network (:mod:`rntk.network`) all ask
+(:func:`rntk.sensitivity`) and the finite network (:mod:`rntk.network`) all ask
 the head instead of assuming the last step.
 
 Two read-outs, each optionally bidirectional:

@@ -1,7 +1,7 @@
 """The architecture's hyperparameters, validated once and shared by every model.
 
-The limit kernel (:mod:`rntk.kernel`), the finite network (:mod:`rntk.network`)
-and the sensitivity (:mod:`rntk.sensitivity`) take the same keyword arguments
+The limit kernel (:func:`rntk.kernel`, :class:`rntk.RNTK`), the finite network (:mod:`rntk.network`)
+and the sensitivity (:func:`rntk.sensitivity`) take the same keyword arguments
 with the same defaults, those of :meth:`Architecture.from_arguments` (documented
 in :class:`rntk.RNTK`); this module turns them into per-layer arrays and checks
 them.

@@ -62,7 +62,7 @@ import numbers
 
 import numpy as np
 
-from .kernel import RNTK
+from ._kernel import RNTK
 from .options import check_flag, check_positive_integer
 from .progress import ProgressBar
 from .sequences import SequenceBatch, as_sequences

@@ -37,7 +37,7 @@ and the dual map turns ``D`` into ``E``, ``Kd`` and ``Sigma`` with full precisio
 however close the two sequences are
 (:meth:`~rntk.activations.DualActivation.cross_difference`). ``K = (k + k' -
 E) / 2`` is recovered from the self kernels ``k = V(q, q, q)`` at the read-out.
-The per-sequence path and :mod:`rntk.sensitivity` use the covariance form.
+The per-sequence path and :func:`rntk.sensitivity` use the covariance form.
 
 Sequences are aligned at their last step. Before a pair's first common step
 the state is the boundary value: ``K = sigma_h^2`` if both sequences start

@@ -63,7 +63,7 @@ from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .kernel import RNTK
+from ._kernel import RNTK
 from .nystroem import DEFAULT_BATCH_SIZE, Nystroem
 from .predict import gradient_flow_mean, kernel_ridge_regression
 from .progress import ProgressBar

@@ -100,7 +100,7 @@ def sensitivity(
     ``K`` is the NTK ``Theta`` (or the NNGP) of :func:`rntk.kernel` with the
     same parameters, read-out head included, and the derivative is exact: it
     is taken through the limit recursion (reverse mode), not by finite
-    differences. See :mod:`rntk.sensitivity` for the method.
+    differences. See :mod:`rntk._sensitivity` for the method.
 
     The heads (see :mod:`rntk.heads`):
 
@@ -145,7 +145,7 @@ def sensitivity(
         names the argument); ``ValueError`` also where the kernel is not
         differentiable: ReLU NTK at parallel hidden states (``x2 == x`` in
         particular, and for the mean head any pair of prefixes with parallel
-        states) and ReLU at zero-variance states (see :mod:`rntk.sensitivity`).
+        states) and ReLU at zero-variance states (see :mod:`rntk._sensitivity`).
     rntk.KernelOverflowError
         If the kernel leaves the float64 range.
 

@@ -75,17 +75,23 @@ class RNTK:
 
     Parameters
     ----------
-    activation : {"relu", "erf", "tanh"} or DualActivation, default "relu"
+    activation : str or DualActivation, default "relu"
+        A registered name (``rntk.activations.available_activations()``:
+        ``"relu"`` and ``"erf"`` in closed form, ``"tanh"`` through its Hermite
+        expansion, and any added with :func:`rntk.register_activation`) or an
+        instance.
     depth : int, default 1
         Number of recurrent layers.
     sigma_w, sigma_u, sigma_b, sigma_h : float or sequence of float, optional
         Scales of the recurrent weights, input weights, biases and initial
         state; a scalar applies to every layer, a sequence gives one per layer.
         Defaults depend on the activation (:mod:`rntk.hyperparameters`): ReLU
-        ``sqrt(2), 1, 0.1, 0`` (the critical ``sigma_w``, where every step
-        weighs about the same; above it the ReLU kernel grows like
-        ``(sigma_w**2 / 2)**T``), erf ``1, 0.1, 0.1, 0`` (small input weights
-        keep erf near its critical point), others ``1, 1, 0.1, 0``. They keep
+        ``sqrt(2), 1, 2, 0`` (the critical ``sigma_w``, where no step's weight
+        decays geometrically; above it the ReLU kernel grows like
+        ``(sigma_w**2 / 2)**T``; the large bias is an empirical choice, see
+        ``docs/math.md#parametrisation-and-hyperparameters``), erf ``1, 0.1,
+        0.1, 0`` (small input weights keep erf near its critical point), others
+        ``1, 1, 0.1, 0``. They keep
         the kernel bounded for sequences of any length.
     sigma_v : float, default 1
         Scale of the read-out weights (multiplies both kernels by ``sigma_v**2``).

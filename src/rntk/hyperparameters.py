@@ -1,7 +1,7 @@
 """The architecture's hyperparameters, validated once and shared by every model.
 
-The limit kernel (:func:`rntk.kernel`, :class:`rntk.RNTK`), the finite network (:mod:`rntk.network`)
-and the sensitivity (:func:`rntk.sensitivity`) take the same keyword arguments
+The limit kernel (:func:`rntk.kernel`, :class:`rntk.RNTK`), the finite network
+(:mod:`rntk.network`) and the sensitivity (:func:`rntk.sensitivity`) take the same keyword arguments
 with the same defaults, those of :meth:`Architecture.from_arguments` (documented
 in :class:`rntk.RNTK`); this module turns them into per-layer arrays and checks
 them.
@@ -13,7 +13,7 @@ A scale left at ``None`` takes the activation's default, else the generic one:
 =============  =========  ========  =========  =========  =========
 activation     sigma_w    sigma_u   sigma_b    sigma_h    sigma_v
 =============  =========  ========  =========  =========  =========
-relu           sqrt(2)    1         0.1        0          1
+relu           sqrt(2)    1         2          0          1
 erf            1          0.1       0.1        0          1
 others         1          1         0.1        0          1
 =============  =========  ========  =========  =========  =========
@@ -25,13 +25,19 @@ tangent kernel obeys ``Theta_t = Sigma_t + sigma_w**2 * Kd_t * Theta_{t-1} +
 
 * ReLU: ``Kd = 1/2`` between a sequence and itself, and the variance grows like
   ``(sigma_w**2 / 2)**T``. ``sigma_w = sqrt(2)`` is the critical point: every
-  step weighs about the same (the per-step sensitivity varies by about 1.1x
-  between thirds of a sequence) and the variance grows only linearly, so even
+  step keeps its weight (no geometric decay) and the variance grows only
+  linearly, so even
   10,000 steps stay far from overflow. Below it the kernel forgets: with
   ``sigma_w = 1`` (the default of rntk 0.1) 98.7% of the sensitivity of a
   GunPoint series sat in its last 10 steps and an SVM on that kernel was at
   chance. Above it long sequences overflow. ReLU is homogeneous, so
-  ``sigma_u`` only sets the inputs' weight against the bias.
+  ``sigma_u`` only sets the inputs' weight against the bias. The default bias
+  is large, ``sigma_b**2 = 4`` against ``sigma_u**2 = 1``: it keeps the two
+  states of a pair strongly correlated, where the arc-cosine map is close to
+  linear, and on the bundled UCR sets it lifts the SVM on the default kernel
+  from 75.9% to 80.7% mean accuracy (``sigma_b = 0.1``: 1.18x between thirds
+  of a 100-step pair's per-step sensitivity; ``sigma_b = 2``: the last third
+  weighs 4x the middle one, and the first step still 0.46x the average).
 * erf: ``Kd = (4/pi) / sqrt(1 + 4 q)`` shrinks as the variance ``q`` grows.
   Inputs of unit scale with ``sigma_u = 1`` keep ``q`` near 1, where
   ``sigma_w**2 Kd`` is about 0.5 and only the last few steps count. Small

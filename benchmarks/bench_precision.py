@@ -23,7 +23,7 @@ import rntk
 mpmath.mp.dps = 50
 DELTAS = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2, 1e-1)
 SCALES = {
-    "relu": {"sigma_w": mpmath.sqrt(2), "sigma_u": 1, "sigma_b": mpmath.mpf("0.1")},
+    "relu": {"sigma_w": mpmath.sqrt(2), "sigma_u": 1, "sigma_b": 2},
     "erf": {"sigma_w": 1, "sigma_u": mpmath.mpf("0.1"), "sigma_b": mpmath.mpf("0.1")},
 }
 

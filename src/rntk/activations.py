@@ -537,19 +537,20 @@ class Erf(DualActivation):
     Both are smooth at zero variance, so no special case is needed.
 
     Difference form (:meth:`cross_difference`): with :math:`R = \sqrt{(1 +
-    2q_1)(1 + 2q_2)}`, :math:`S = 2\sqrt{q_1 q_2}` and the arcsin argument
-    :math:`z = 2c / R`, what ``V'`` and ``V`` need near :math:`|z| = 1` is
+    2q_1)(1 + 2q_2)}`, the arcsin argument :math:`z = 2c / R` and :math:`t_i =
+    \sqrt{q_i + 1/2}` (so that :math:`R = 2 t_1 t_2` and :math:`(t_1 - t_2)^2 = 1
+    + q_1 + q_2 - R`), what ``V'`` and ``V`` need near :math:`|z| = 1` is
 
     .. math::
 
-        R (1 - z) = R - 2c = \frac{1 + 2q_1 + 2q_2}{R + S} + D - (\sqrt{q_1} -
-        \sqrt{q_2})^2,
+        R (1 - z) = R - 2c = 1 + D - (t_1 - t_2)^2 \ge 1,
 
-    with no cancellation (:math:`R^2 - S^2 = 1 + 2q_1 + 2q_2` and :math:`D -
-    (\sqrt{q_1} - \sqrt{q_2})^2 = S - 2c`). Then :math:`P = R^2 (1 - z^2) =
-    (R - 2c)(R + 2c)`, :math:`V' = (4/\pi) / \sqrt{P}`, :math:`V = (2/\pi)
-    \arctan(2c / \sqrt{P})` and :math:`E[(\phi(u) - \phi(v))^2] = k_1 + k_2 - 2V`
-    with :math:`k_i = V(q_i, q_i, q_i)`, whose absolute error stays at rounding
+    with no cancellation: :math:`(t_1 - t_2)^2 \le (\sqrt{q_1} - \sqrt{q_2})^2
+    \le D` (the last is :math:`S - 2c \ge 0` with :math:`S = 2\sqrt{q_1 q_2}`),
+    so its error is that of ``D`` itself. Then :math:`P = R^2 (1 - z^2) = (R -
+    2c)(R + 2c)`, :math:`V' = (4/\pi) / \sqrt{P}`, :math:`V = (2/\pi) \arctan(2c
+    / \sqrt{P})` and :math:`E[(\phi(u) - \phi(v))^2] = k_1 + k_2 - 2V` with
+    :math:`k_i = V(q_i, q_i, q_i)`, whose absolute error stays at rounding
     because :math:`|\phi| \le 1`. Through the covariance, ``V'`` of two
     near-duplicates loses a factor of about ``q`` in relative precision
     (``1e-12`` at ``q = 1e4``).
@@ -566,7 +567,7 @@ class Erf(DualActivation):
         "variance q, so use sigma_w <= 1 with sigma_b >= 0.1"
     )
     difference_form = True
-    difference_work = 2
+    difference_work = 1
 
     def __call__(self, preactivation):
         return special.erf(preactivation)
@@ -614,14 +615,11 @@ class Erf(DualActivation):
 
     def difference_factors(self, variance):
         variance = np.asarray(variance, dtype=np.float64)
-        scale = 1.0 + 2.0 * variance
+        # k, t = sqrt(q + 1/2) for the gap (t_1 - t_2)^2, and sqrt(1 + 2q) for R.
         return (
             self.diagonal(variance)[0],
-            np.sqrt(variance),
-            np.sqrt(2.0 * variance),
-            np.sqrt(scale),
-            scale,
-            2.0 * variance,
+            np.sqrt(variance + 0.5),
+            np.sqrt(1.0 + 2.0 * variance),
         )
 
     def cross_difference(
@@ -634,37 +632,35 @@ class Erf(DualActivation):
         covariance_out,
         work,
     ):
-        row_kernel, row_root, row_root_two, row_root_scale, row_scale, _ = row_factors
-        column_kernel, column_root, column_root_two, column_root_scale, _, column_twice = (
-            column_factors
-        )
-        first, root_product = work[:2]
-        np.subtract(row_root, column_root, out=first)
-        first *= first
-        np.subtract(difference, first, out=first)  # S - 2c, exact to rounding
-        # S - 2c >= 0; rounding, amplified in the chaotic regime (sigma_w**2 V' > 1)
-        # and in float32, can push it below, where the root further down is NaN.
-        np.maximum(first, 0.0, out=first)
-        np.einsum("...,...->...", row_root_scale, column_root_scale, out=root_product)  # R
-        np.einsum("...,...->...", row_root_two, column_root_two, out=difference_out)  # S
-        difference_out += root_product
-        distance = derivative_out  # R (1 - z) = R - 2c
-        np.add(row_scale, column_twice, out=distance)  # 1 + 2 q1 + 2 q2 = R^2 - S^2
-        distance /= difference_out  # R - S
-        distance += first
+        row_kernel, row_shifted_root, row_root_scale = row_factors
+        column_kernel, column_shifted_root, column_root_scale = column_factors
+        # One work array, reused: fewer arrays stream through the cache per call.
+        distance = work[0]  # R - 2c = 1 + D - (t_1 - t_2)^2
+        np.subtract(row_shifted_root, column_shifted_root, out=distance)
+        distance *= distance
+        np.subtract(difference, distance, out=distance)
+        # D - (t_1 - t_2)^2 >= S - 2c >= 0. Rounding, amplified in the chaotic regime
+        # (sigma_w**2 V' > 1) and in float32, can push it below, and the amplification
+        # would carry it on until R - 2c < 0 and the root further down is NaN.
+        # Reflecting it at 0 stops that drift; |.| is a cheaper pass than a clamp.
+        np.absolute(distance, out=distance)
+        distance += 1.0
         twice_covariance = covariance_out
-        np.subtract(root_product, distance, out=twice_covariance)
-        np.add(root_product, twice_covariance, out=first)  # R (1 + z)
-        np.absolute(first, out=first)  # rounding at z = -1
-        first *= distance
-        np.sqrt(first, out=first)  # R sqrt(1 - z^2)
-        np.divide(twice_covariance, first, out=difference_out)  # z / sqrt(1 - z^2)
-        twice_covariance *= 0.5
-        np.arctan(difference_out, out=difference_out)  # arcsin z
-        np.divide(4.0 / np.pi, first, out=derivative_out)
-        difference_out *= -4.0 / np.pi  # -2 V
-        np.add(row_kernel, column_kernel, out=first)
-        difference_out += first
+        root = difference_out
+        np.einsum("...,...->...", row_root_scale, column_root_scale, out=root)  # R
+        np.subtract(root, distance, out=twice_covariance)
+        root += twice_covariance  # R + 2c
+        np.absolute(root, out=root)  # rounding at z = -1
+        root *= distance
+        np.sqrt(root, out=root)  # R sqrt(1 - z^2)
+        np.divide(4.0 / np.pi, root, out=derivative_out)
+        arcsine = distance  # of z, as arctan(z / sqrt(1 - z^2))
+        np.divide(twice_covariance, root, out=arcsine)
+        np.arctan(arcsine, out=arcsine)
+        np.multiply(arcsine, -4.0 / np.pi, out=difference_out)  # -2 V
+        np.add(row_kernel, column_kernel, out=arcsine)
+        difference_out += arcsine
+        covariance_out *= 0.5
 
     def dual_gradient(self, covariance, variance1, variance2):
         r"""Partial derivatives of the erf dual map.

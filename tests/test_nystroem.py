@@ -2,22 +2,26 @@
 
 The references are independent of the module's algebra: the exact Gram matrix
 from ``rntk.kernel``, the Nystroem approximation written with ``numpy.linalg.pinv``
-of the landmarks' Gram matrix, and a textbook pivoted Cholesky run on the full
-exact Gram matrix (the Schur complement recomputed from scratch at every pick).
+of the landmarks' Gram matrix, textbook pivoted Cholesky (greedy and randomly
+pivoted, with the module's random stream) run on the full exact Gram matrix
+(the Schur complement recomputed from scratch at every pick), and the exact
+probabilities of randomly pivoted Cholesky's picks.
 """
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from helpers import pad_with_nan, random_sequences
+from scipy import stats
 
 import rntk
-from rntk.nystroem import Nystroem
+from rntk.nystroem import Nystroem, _PartialCholesky, _randomly_pivoted
 
-METHODS = ("uniform", "greedy")
+METHODS = ("uniform", "rpcholesky", "greedy")
 
 
 def relative_error(approximation: np.ndarray, exact: np.ndarray) -> float:
@@ -42,19 +46,67 @@ def clustered_sequences(rng: np.random.Generator) -> list[np.ndarray]:
     ]
 
 
+def schur_diagonal(gram: np.ndarray, picks: list[int]) -> np.ndarray:
+    """The diagonal of K - K[:, S] K[S, S]^-1 K[S, :] for the picks S, from scratch."""
+    if not picks:
+        return np.diag(gram).copy()
+    cross = gram[:, picks]
+    return np.diag(gram - cross @ np.linalg.solve(gram[np.ix_(picks, picks)], cross.T)).copy()
+
+
 def reference_pivoted_cholesky(gram: np.ndarray, n_picks: int) -> list[int]:
-    """Each pick maximises the diagonal of K - K[:, S] K[S, S]^-1 K[S, :], from scratch."""
+    """Each pick maximises the Schur complement's diagonal (ties: the lowest index)."""
     picks: list[int] = []
     for _ in range(n_picks):
-        if picks:
-            cross = gram[:, picks]
-            residual = gram - cross @ np.linalg.solve(gram[np.ix_(picks, picks)], cross.T)
-        else:
-            residual = gram
-        diagonal = np.diag(residual).copy()
+        diagonal = schur_diagonal(gram, picks)
         diagonal[picks] = -np.inf
         picks.append(int(np.argmax(diagonal)))
     return picks
+
+
+def reference_randomly_pivoted(gram: np.ndarray, n_picks: int, seed: int) -> list[int]:
+    """Randomly pivoted Cholesky simulated by rejection, with the module's random stream.
+
+    Rounds of proposals drawn with ``rng.choice`` in proportion to the Schur
+    diagonal at the round's start (8 proposals, then twice as many as the
+    previous round kept, at most the picks missing); one ``rng.random()`` per
+    proposal; a proposal kept if that uniform times its starting diagonal is
+    below its diagonal now (0 on the picks and at rounding level).
+    """
+    rng = np.random.default_rng(seed)
+    negligible = n_picks * np.finfo(float).eps * np.diag(gram).max()
+
+    def weights() -> np.ndarray:
+        diagonal = schur_diagonal(gram, picks)
+        diagonal[picks] = 0.0
+        return np.where(diagonal <= negligible, 0.0, diagonal)
+
+    picks: list[int] = []
+    kept = 4
+    while len(picks) < n_picks:
+        start = weights()
+        size = min(2 * kept, n_picks - len(picks))
+        proposals = rng.choice(len(gram), size=size, p=start / start.sum())
+        thresholds = rng.random(size) * start[proposals]
+        kept = 0
+        for proposal, threshold in zip(proposals, thresholds, strict=True):
+            if len(picks) < n_picks and threshold < weights()[proposal]:
+                picks.append(int(proposal))
+                kept += 1
+    return picks
+
+
+def randomly_pivoted_probabilities(gram: np.ndarray, n_picks: int) -> dict[tuple, float]:
+    """The probability of every ordered tuple of picks: each ∝ the Schur diagonal then."""
+    probabilities = {}
+    for picks in itertools.permutations(range(len(gram)), n_picks):
+        probability = 1.0
+        for done in range(n_picks):
+            diagonal = schur_diagonal(gram, list(picks[:done]))
+            diagonal[list(picks[:done])] = 0.0
+            probability *= diagonal[picks[done]] / diagonal.sum()
+        probabilities[picks] = probability
+    return probabilities
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -127,6 +179,87 @@ def test_greedy_picks_follow_pivoted_cholesky(unequal_sequences, clustered):
     assert picks.tolist() == reference_pivoted_cholesky(kernel(sequences), n_picks)
 
 
+@pytest.mark.parametrize("clustered", [False, True])
+def test_rpcholesky_picks_follow_the_reference_with_the_same_random_stream(
+    unequal_sequences, clustered
+):
+    """Also on clusters, where many proposals are rejected."""
+    if clustered:
+        sequences, n_picks = clustered_sequences(np.random.default_rng(15)), 10
+    else:
+        sequences, n_picks = unequal_sequences, 30
+    kernel = rntk.RNTK(activation="erf", depth=2)
+    gram = kernel(sequences)
+    for seed in (0, 1, 2):
+        nystroem = Nystroem(kernel, n_picks, landmarks="rpcholesky", random_state=seed)
+        picks = nystroem.fit(sequences).landmark_indices_
+        assert picks.tolist() == reference_randomly_pivoted(gram, n_picks, seed)
+
+
+@pytest.mark.parametrize("largest_round", [1, 8])
+def test_rpcholesky_picks_have_the_exact_one_at_a_time_distribution(largest_round):
+    """Rejection must leave each pick ∝ the residual then, also within a round.
+
+    Two pairs of nearly parallel vectors: once one of a pair is picked, the
+    other's residual collapses and a proposal of it in the same round must
+    almost always be rejected. 12,000 draws of 3 ordered picks of 5 against
+    the exact probabilities (chi-square, rare tuples pooled); rounds of 1
+    have no rejection at all, rounds of 8 propose all 3 picks at once.
+    """
+    base = np.random.default_rng(16).standard_normal((3, 4))
+    vectors = np.array([base[0], base[0] + 0.3 * base[1], 1.5 * base[1], 1.4 * base[1], base[2]])
+    gram = vectors @ vectors.T
+    exact = randomly_pivoted_probabilities(gram, 3)
+    rng = np.random.default_rng(17)
+    draws = 12_000
+    counts = dict.fromkeys(exact, 0)
+    for _ in range(draws):
+        cholesky = _PartialCholesky(np.diag(gram), 3, np.finfo(float).eps)
+        _randomly_pivoted(cholesky, lambda rows: gram[rows], largest_round, rng)
+        counts[tuple(cholesky.pivots)] += 1
+    expected = draws * np.array(list(exact.values()))
+    observed = np.array(list(counts.values()))
+    common = expected >= 5
+    pooled_observed = np.append(observed[common], observed[~common].sum())
+    pooled_expected = np.append(expected[common], expected[~common].sum())
+    assert stats.chisquare(pooled_observed, pooled_expected).pvalue > 1e-4
+
+
+def test_rpcholesky_is_reproducible_with_a_seed(unequal_sequences):
+    kernel = rntk.RNTK()
+
+    def picks(random_state):
+        nystroem = Nystroem(kernel, 12, landmarks="rpcholesky", random_state=random_state)
+        return nystroem.fit(unequal_sequences).landmark_indices_
+
+    first = picks(5)
+    np.testing.assert_array_equal(picks(5), first)
+    np.testing.assert_array_equal(picks(np.random.default_rng(5)), first)
+    assert len(set(first.tolist())) == 12
+    assert not np.array_equal(picks(6), first)
+    assert len(set(picks(np.random.RandomState(0)).tolist())) == 12
+
+
+def test_rpcholesky_beats_uniform_on_clustered_data():
+    """Most picks in the four small clusters that uniform draws nearly always miss."""
+    sequences = clustered_sequences(np.random.default_rng(7))
+    kernel = rntk.RNTK()
+    exact = kernel(sequences)
+
+    def errors(method):
+        return [
+            relative_error(features @ features.T, exact)
+            for features in (
+                Nystroem(kernel, 5, landmarks=method, random_state=seed).fit_transform(sequences)
+                for seed in range(5)
+            )
+        ]
+
+    randomly_pivoted, uniform = errors("rpcholesky"), errors("uniform")
+    assert max(randomly_pivoted) < min(uniform)
+    assert np.mean(randomly_pivoted) < 0.6 * np.mean(uniform)
+
+
 def test_greedy_beats_uniform_on_clustered_data():
     sequences = clustered_sequences(np.random.default_rng(7))
     kernel = rntk.RNTK()
@@ -183,7 +316,12 @@ def test_a_dask_cluster_gives_the_same_features_and_landmarks(unequal_sequences)
         kernel.executor, kernel.n_jobs = client.get_executor(), 2
         on_dask = [uniform.transform(unequal_sequences), greedy.transform(unequal_sequences)]
         refitted = Nystroem(kernel, 10, landmarks="greedy").fit(unequal_sequences)
+        random_pivots = Nystroem(kernel, 10, landmarks="rpcholesky", random_state=9)
+        on_dask_pivots = random_pivots.fit(unequal_sequences).landmark_indices_
     np.testing.assert_array_equal(refitted.landmark_indices_, greedy.landmark_indices_)
+    kernel.executor, kernel.n_jobs = None, 1
+    serial_pivots = random_pivots.fit(unequal_sequences).landmark_indices_
+    np.testing.assert_array_equal(on_dask_pivots, serial_pivots)
     for result, reference in zip(on_dask, serial, strict=True):
         np.testing.assert_array_equal(result, reference)
 
@@ -215,6 +353,7 @@ def test_duplicated_sequences_are_harmless(method):
     nystroem = Nystroem(kernel, 16, landmarks=method, random_state=13).fit(sequences)
     features = nystroem.transform(sequences)
     assert nystroem.rank_ == 10 and np.isfinite(features).all()
+    assert sorted(nystroem.landmark_indices_.tolist()) == list(range(16))
     assert relative_error(features @ features.T, kernel(sequences)) <= 1e-10
 
 
@@ -232,7 +371,10 @@ def test_float32_kernel_gives_float32_features(unequal_sequences):
         ({"n_components": 0}, ValueError, "n_components"),
         ({"n_components": 41}, ValueError, "n_components must be at most"),
         ({"n_components": 2.0}, TypeError, "n_components"),
-        ({"landmarks": "random"}, ValueError, "landmarks"),
+        ({"landmarks": "random"}, ValueError, "landmarks must be 'uniform', 'rpcholesky'"),
+        ({"landmarks": "RPCholesky"}, ValueError, "landmarks"),
+        ({"landmarks": None}, ValueError, "landmarks"),
+        ({"landmarks": "rpcholesky", "random_state": 2.5}, TypeError, "random_state"),
         ({"random_state": "seed"}, TypeError, "random_state"),
         ({"random_state": -1}, ValueError, "random_state"),
         ({"batch_size": 0}, ValueError, "batch_size"),

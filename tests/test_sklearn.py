@@ -26,6 +26,7 @@ from sklearn.utils.estimator_checks import check_estimator  # noqa: E402
 
 import rntk  # noqa: E402
 from rntk.baselines import polynomial_kernel, rbf_kernel  # noqa: E402
+from rntk.nystroem import Nystroem  # noqa: E402
 from rntk.sequences import from_channels_first  # noqa: E402
 from rntk.sklearn import (  # noqa: E402
     KernelClassifierCV,
@@ -566,6 +567,14 @@ def test_features_reproduce_the_kernel_with_every_landmark():
     assert pipeline.fit(X, y).score(X, y) > 0.8
 
 
+def test_features_pass_the_landmark_rule_and_seed_to_nystroem():
+    X, _ = two_classes(15, n=20)
+    for landmarks in ("uniform", "rpcholesky", "greedy"):
+        features = RNTKFeatures(n_components=6, landmarks=landmarks, random_state=3, depth=2)
+        expected = Nystroem(rntk.RNTK(depth=2), 6, landmarks=landmarks, random_state=3).fit(X)
+        np.testing.assert_array_equal(features.fit(X).landmark_indices_, expected.landmark_indices_)
+
+
 # --- scikit-learn integration ------------------------------------------------------
 
 
@@ -604,6 +613,7 @@ CHECK_ESTIMATOR_EXPECTED_FAILURES = {
         RNTKRegressor(alpha=0.1),
         RNTKClassifierCV({"sigma_w": [1.3, 1.4]}, Cs=(1.0, 10.0), n_repeats=1),
         RNTKFeatures(n_components=8, random_state=0),
+        RNTKFeatures(n_components=8, landmarks="rpcholesky", random_state=0),
     ],
     ids=lambda estimator: type(estimator).__name__,
 )

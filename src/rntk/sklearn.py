@@ -1162,10 +1162,15 @@ class RNTKFeatures(TransformerMixin, _RNTKEstimator):
     n_components : int, default 100
         Number of landmarks and of features; capped at the number of training
         sequences (with a warning, as ``sklearn.kernel_approximation.Nystroem``).
-    landmarks : {"uniform", "greedy"}, default "uniform"
-        Landmarks drawn uniformly at random, or chosen by pivoted Cholesky.
+    landmarks : {"uniform", "rpcholesky", "greedy"}, default "uniform"
+        Landmarks drawn uniformly at random; by randomly pivoted Cholesky
+        (each drawn in proportion to how badly the landmarks so far represent
+        it: a smaller kernel approximation error, for about ``n_components``
+        kernel rows over the training set more); or by greedy pivoted
+        Cholesky (deterministic, drawn to outliers). See
+        :class:`rntk.nystroem.Nystroem`.
     random_state : None, int or numpy.random.Generator
-        Seed of the uniform draw.
+        Seed of the uniform draw and of ``"rpcholesky"``.
     batch_size : int, default 4096
         Sequences transformed together (bounds the memory of ``transform``).
     kernel : {"ntk", "nngp"}, default "ntk"

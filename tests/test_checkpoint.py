@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import zlib
 from dataclasses import astuple
@@ -354,7 +355,8 @@ def test_a_file_that_rntk_cannot_vouch_for_is_refused(tmp_path):
 
 
 @pytest.mark.skipif(rntk.checkpoint.fcntl is None, reason="no advisory locks here")
-def test_a_file_being_written_by_another_process_is_refused(tmp_path):
+def test_a_file_being_written_by_another_process_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(rntk.checkpoint, "LOCK_PATIENCE_SECONDS", 0.2)
     X = small_case()
     out = tmp_path / "gram.npy"
     rntk.kernel(X, out=out, block_size=4)
@@ -431,3 +433,22 @@ def test_out_paths_are_checked(tmp_path):
     with pytest.raises(ValueError, match="must differ"):
         rntk.kernel(X, get=("nngp", "ntk"), out=(tmp_path / "k.npy", str(tmp_path / "k.npy")))
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.skipif(rntk.checkpoint.fcntl is None, reason="no advisory locks here")
+def test_a_lock_held_for_an_instant_is_waited_for(tmp_path):
+    # As by a child process between its fork and its exec: the call waits, then runs.
+    X = small_case()
+    out = tmp_path / "gram.npy"
+    rntk.kernel(X, out=out, block_size=4)
+    descriptor = os.open(tmp_path / "gram.npy.journal", os.O_RDWR)
+    rntk.checkpoint.fcntl.flock(descriptor, rntk.checkpoint.fcntl.LOCK_EX)
+    release = threading.Timer(0.3, os.close, (descriptor,))
+    release.start()
+    try:
+        started = time.monotonic()
+        result = rntk.kernel(X, out=out, block_size=4)
+        assert time.monotonic() - started >= 0.25
+    finally:
+        release.join()
+    assert np.array_equal(result, rntk.kernel(X, block_size=4))

@@ -49,6 +49,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import fields
@@ -366,16 +367,29 @@ def _open_array(path: Path, journal: Path, shape, dtype: str, done: set) -> np.m
     return array
 
 
+#: How long to retry a journal lock that is held before calling it another writer's.
+LOCK_PATIENCE_SECONDS = 2.0
+
+
 def _lock(fd: int, path: Path) -> None:
     if fcntl is None:
         return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise RuntimeError(
-            f"{path} is being written by another process (its journal is locked); wait for it "
-            "to finish or choose another file"
-        ) from None
+    # A lock can be held for an instant by a child process that this process
+    # forks (a Dask nanny restarting a worker, a subprocess) between its fork
+    # and its exec, which closes the inherited descriptor. A writer holds the
+    # lock for its whole computation, so a short wait tells the two apart.
+    deadline = time.monotonic() + LOCK_PATIENCE_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise RuntimeError(
+                    f"{path} is being written by another process (its journal is locked); "
+                    "wait for it to finish or choose another file"
+                ) from None
+            time.sleep(0.05)
 
 
 def _sync_directory(directory: Path) -> None:

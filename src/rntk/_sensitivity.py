@@ -406,7 +406,8 @@ def _pair_backward(
                 product_adjoint[layer, step],
                 kernel_derivative[layer, step],
                 theta[layer, step],
-                DualGradient(*(part[layer, step] for part in partials)),
+                partials,
+                (layer, step),
             )
             variance_adjoint[layer, step] += variance_bar
             # The forward step's inputs: the previous step and the layer below.

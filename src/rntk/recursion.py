@@ -152,6 +152,7 @@ def reverse_layer(
     derivative: float,
     tangent: float,
     partials,
+    cell: tuple[int, int],
 ) -> tuple[float, float, float]:
     """The adjoint of :func:`advance_layer` at one cell, for reverse mode (the sensitivity).
 
@@ -160,14 +161,15 @@ def reverse_layer(
     Sigma)``, ``Kd = V'(q1, q2, Sigma)`` and ``P = Kd * Theta``. Given the
     adjoints of ``K`` and ``P`` at the cell, this returns those of ``Sigma``,
     ``Theta`` and the first sequence's variance ``q1``; ``derivative`` and
-    ``tangent`` are ``Kd`` and ``Theta`` at the cell, ``partials`` the dual
-    map's :class:`~rntk.activations.DualGradient` there. The caller passes
+    ``tangent`` are ``Kd`` and ``Theta`` at the cell, and ``partials[cell]``
+    (each part of a :class:`~rntk.activations.DualGradient` of arrays, at the
+    index ``cell``) the dual map's partial derivatives there. The caller passes
     ``w2`` times the ``Sigma`` and ``Theta`` adjoints back to ``K[l, s-1]`` and
     ``P[l, s-1]``, and ``u2`` times them down to ``K[l-1, s]`` and ``P[l-1, s]``
     (the forward step's two inputs). ``product_adjoint = 0`` is the NNGP's pass.
     """
-    sigma_adjoint = kernel_adjoint * partials.kernel_covariance
-    variance_adjoint = kernel_adjoint * partials.kernel_variance1
+    sigma_adjoint = kernel_adjoint * partials.kernel_covariance[cell]
+    variance_adjoint = kernel_adjoint * partials.kernel_variance1[cell]
     if not product_adjoint:
         # Nothing flows through P (the NNGP), where V' may have infinite partials
         # (|rho| = 1) that must not meet a zero adjoint as 0 * inf.
@@ -176,8 +178,8 @@ def reverse_layer(
     # Kd's through the dual map's partials.
     tangent_adjoint = product_adjoint * derivative
     derivative_adjoint = product_adjoint * tangent
-    sigma_adjoint += tangent_adjoint + derivative_adjoint * partials.derivative_covariance
-    variance_adjoint += derivative_adjoint * partials.derivative_variance1
+    sigma_adjoint += tangent_adjoint + derivative_adjoint * partials.derivative_covariance[cell]
+    variance_adjoint += derivative_adjoint * partials.derivative_variance1[cell]
     return sigma_adjoint, tangent_adjoint, variance_adjoint
 
 

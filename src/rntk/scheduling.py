@@ -284,7 +284,7 @@ def compute_gram(
         results = _bounded_map(executor, tasks, in_flight=2 * n_jobs)
 
     scales = {
-        name: (_inverse_root(getattr(rows, name)), _inverse_root(getattr(columns, name)))
+        name: (inverse_root(getattr(rows, name)), inverse_root(getattr(columns, name)))
         for name in outputs
         if options.normalize
     }
@@ -339,7 +339,7 @@ def _note_resumable(error: BaseException, journals: dict, n_blocks: int) -> None
             error.add_note(note)
 
 
-def _inverse_root(diagonal: np.ndarray) -> np.ndarray:
+def inverse_root(diagonal: np.ndarray) -> np.ndarray:
     """``1 / sqrt(K(x, x))`` per sequence, 0 where the self-kernel is 0."""
     with np.errstate(divide="ignore"):
         return np.where(diagonal > 0, 1.0 / np.sqrt(diagonal), 0.0)

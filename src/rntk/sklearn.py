@@ -68,6 +68,7 @@ from .nystroem import DEFAULT_BATCH_SIZE, Nystroem
 from .predict import gradient_flow_mean, kernel_ridge_regression
 from .progress import ProgressBar
 from .recursion import KernelOverflowError
+from .scheduling import inverse_root
 from .sequences import SequenceBatch, as_sequences
 
 __all__ = [
@@ -204,14 +205,9 @@ def _check_targets_length(y: np.ndarray, batch: SequenceBatch) -> None:
         )
 
 
-def _inverse_root(diagonal: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.where(diagonal > 0, 1.0 / np.sqrt(diagonal), 0.0)
-
-
 def _cosine(gram: np.ndarray, row_diagonal: np.ndarray, column_diagonal: np.ndarray):
     """``K(x, x') / sqrt(K(x, x) K(x', x'))``, 0 where a self-kernel is 0."""
-    return gram * np.multiply.outer(_inverse_root(row_diagonal), _inverse_root(column_diagonal))
+    return gram * np.multiply.outer(inverse_root(row_diagonal), inverse_root(column_diagonal))
 
 
 class _GramScaling:
@@ -226,7 +222,7 @@ class _GramScaling:
         self.train_diagonal = train_diagonal
         self.normalize = normalize
         if normalize:
-            train_diagonal = train_diagonal * _inverse_root(train_diagonal) ** 2
+            train_diagonal = train_diagonal * inverse_root(train_diagonal) ** 2
         self.divisor = float(np.mean(train_diagonal)) if kernel_scaling == "trace" else None
 
     def train(self, gram: np.ndarray) -> np.ndarray:

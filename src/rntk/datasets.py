@@ -85,6 +85,7 @@ __all__ = [
     "read_ts",
     "read_ucr_tsv",
     "read_ucr_txt",
+    "z_normalise",
 ]
 
 MISSING_VALUE_RULES = ("raise", "interpolate")
@@ -864,3 +865,42 @@ def _not_found_message(name: str, folders: list[Path]) -> str:
         f"no UCR/UEA data set named {name!r} (searched: {searched}); available offline: "
         f"{', '.join(available)}; for the others, {hint}"
     )
+
+
+def z_normalise(X: Sequences) -> Sequences:
+    """Each series centred and scaled to unit deviation, per channel: the UCR convention.
+
+    The UCR archive z-normalises its univariate series; the multivariate UEA
+    sets and a few others (PLAID, the DodgerLoop sets) are not. Time-series
+    classifiers are usually compared on z-normalised input, and 1-NN DTW is
+    defined on it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, T, m), or list of ndarrays of shape (T_i, m)
+        Sequences as :func:`load_ucr` returns them.
+
+    Returns
+    -------
+    ndarray or list of ndarray
+        The same layout, float64. Each channel of each series has mean 0 and
+        (population, ``ddof=0``) standard deviation 1; a constant channel is
+        only centred (it becomes 0), never divided by 0.
+
+    Examples
+    --------
+    >>> X = np.array([[[1.0], [2.0], [3.0]], [[5.0], [5.0], [5.0]]])
+    >>> z_normalise(X)[..., 0].round(4).tolist()
+    [[-1.2247, 0.0, 1.2247], [0.0, 0.0, 0.0]]
+    """
+
+    def normalised(series: np.ndarray) -> np.ndarray:
+        series = np.asarray(series, dtype=np.float64)
+        if series.ndim != 2:
+            raise ValueError(f"X must hold series of shape (T, m), got one of shape {series.shape}")
+        spread = series.std(axis=0)
+        return (series - series.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+    if isinstance(X, np.ndarray) and X.ndim == 3:
+        return np.stack([normalised(series) for series in X]) if len(X) else X.astype(float)
+    return [normalised(series) for series in X]

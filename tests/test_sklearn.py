@@ -371,6 +371,130 @@ def test_cv_small_class_gets_fewer_folds_and_large_sets_no_repeats():
     assert RNTKClassifierCV(Cs=(1.0,), cv=splits).fit(X, y).n_splits_ == 2
 
 
+def test_cv_splits_equal_repeated_stratified_k_fold_without_single_member_classes():
+    """The rule for single-member classes leaves every other case as it was."""
+    X, y = two_classes(12, n=14)
+    y[:3] = 2
+    search = RNTKClassifierCV(Cs=(1.0,), kernel_scalings=("trace",))
+    expected = RepeatedStratifiedKFold(n_splits=3, n_repeats=3, random_state=0)
+    ours = search._splits(y)
+    theirs = list(expected.split(np.zeros((14, 1)), y))
+    assert len(ours) == len(theirs) == 9
+    for (fit, validate), (fit_ref, validate_ref) in zip(ours, theirs, strict=True):
+        np.testing.assert_array_equal(fit, fit_ref)
+        np.testing.assert_array_equal(validate, validate_ref)
+
+
+def test_cv_single_member_classes_are_always_fitted_never_validated():
+    X, y = two_classes(13, n=16)
+    y[0], y[1] = 5, 6  # two classes of one sequence each (DiatomSizeReduction, FiftyWords)
+    search = RNTKClassifierCV(Cs=(1.0,), kernel_scalings=("trace",), n_repeats=2).fit(X, y)
+    splits = search._splits(y)
+    # The other classes have 7 members each: 5 folds, repeated twice.
+    assert search.n_splits_ == len(splits) == 10
+    for fit, validate in splits:
+        assert {0, 1} <= set(fit.tolist()) and not {0, 1} & set(validate.tolist())
+        assert sorted(np.concatenate([fit, validate]).tolist()) == list(range(16))
+    # Every validated sequence is validated once per repeat.
+    validated = np.concatenate([validate for _, validate in splits])
+    assert np.bincount(validated, minlength=16)[2:].tolist() == [2] * 14
+    assert set(search.predict(X)) <= set(y.tolist())
+
+
+def test_cv_with_only_single_member_classes_refits_the_first_candidate():
+    """Fungi: 18 training series in 18 classes; scikit-learn's splitter refuses it."""
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((6, 9))
+    y = np.array(["a", "b", "c", "d", "e", "f"])
+    search = RNTKClassifierCV({"sigma_w": [1.2, 1.4]}, Cs=(0.1, 1.0))
+    with pytest.warns(UserWarning, match="no class of y has two training samples"):
+        search.fit(X, y)
+    assert search.n_splits_ == 0
+    assert np.isnan(search.cv_results_["mean_test_score"]).all()
+    assert np.isnan(search.cv_results_["std_test_score"]).all()
+    assert search.best_index_ == 0 and np.isnan(search.best_score_)
+    assert search.best_params_ == search.cv_results_["params"][0]
+    reference = RNTKClassifier(**search.best_params_).fit(X, y)
+    np.testing.assert_array_equal(search.decision_function(X), reference.decision_function(X))
+    assert search.predict(X).tolist() == y.tolist()  # each sequence is its class's only one
+    kernel_search = KernelClassifierCV(rbf_kernel, {"gamma": [0.1, 1.0]}, Cs=(1.0,))
+    with pytest.warns(UserWarning, match="first candidate"):
+        assert kernel_search.fit(X, y).best_params_ == {
+            "gamma": 0.1,
+            "kernel_scaling": "trace",
+            "C": 1.0,
+        }
+
+
+def test_stratified_subsample_keeps_proportions_and_two_of_every_class():
+    from rntk.sklearn import _stratified_subsample
+
+    y = np.repeat([0, 1, 2], [100, 50, 3])
+    # By hand: two of each class first (6), then 14 places shared by the remaining
+    # 98, 48 and 1 sequences: 9.33, 4.57 and 0.10 places; 9, 4, 0, and the one place
+    # left goes to the largest remainder (class 1): 2 + 9, 2 + 5, 2 + 0.
+    chosen = _stratified_subsample(y, 20, random_state=0)
+    assert np.bincount(y[chosen]).tolist() == [11, 7, 2]
+    assert np.all(np.diff(chosen) > 0)
+    again = _stratified_subsample(y, 20, random_state=0)
+    np.testing.assert_array_equal(chosen, again)
+    assert not np.array_equal(chosen, _stratified_subsample(y, 20, random_state=1))
+    # More classes than size / 2: every class keeps two (or its one).
+    many = np.repeat(np.arange(12), [1] * 2 + [4] * 10)
+    assert np.bincount(many[_stratified_subsample(many, 10, 0)]).tolist() == [1, 1] + [2] * 10
+
+
+@pytest.mark.parametrize("search_class", ["rntk", "kernel"])
+def test_cv_on_a_subsample_is_the_search_on_those_samples_refitted_on_all(search_class):
+    X, y = two_classes(15, n=40)
+    X = nan_padded(X)
+    if search_class == "rntk":
+
+        def make(**options):
+            return RNTKClassifierCV({"sigma_w": [1.2, 1.4]}, Cs=(0.1, 1.0), **options)
+
+    else:
+        X = np.nan_to_num(X)
+
+        def make(**options):
+            return KernelClassifierCV(rbf_kernel, {"gamma": [0.05, 0.5]}, Cs=(0.1, 1.0), **options)
+
+    search = make(max_cv_samples=16).fit(X, y)
+    samples = search.cv_samples_
+    assert len(samples) == 16 and np.bincount(y[samples]).tolist() == [8, 8]
+    on_subsample = make().fit(X[samples], y[samples])
+    assert on_subsample.cv_samples_ is None
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], on_subsample.cv_results_["mean_test_score"]
+    )
+    assert search.best_params_ == on_subsample.best_params_
+    # The refit uses every training sequence.
+    if search_class == "rntk":
+        reference = RNTKClassifier(**search.best_params_).fit(X, y)
+        np.testing.assert_allclose(
+            search.decision_function(X), reference.decision_function(X), rtol=1e-12, atol=1e-12
+        )
+        assert search.best_estimator_.X_fit_.n_sequences == 40
+        assert search.refit_candidate(1, X, y).X_fit_.n_sequences == 40
+    else:
+        params = search.best_params_
+        expected = refitted_by_hand(
+            rbf_kernel, X, y, X, {"gamma": params["gamma"]}, "trace", params["C"]
+        )
+        np.testing.assert_allclose(search.decision_function(X), expected, rtol=1e-12, atol=1e-12)
+    # At or below the cap nothing changes.
+    assert make(max_cv_samples=40).fit(X, y).cv_samples_ is None
+
+
+@pytest.mark.parametrize("value", [0, 1, 2.5, True, "all"])
+def test_max_cv_samples_is_checked(value):
+    X, y = two_classes(16, n=12)
+    with pytest.raises(
+        ValueError, match=f"max_cv_samples must be None or an integer of at least 2, got {value!r}"
+    ):
+        RNTKClassifierCV(max_cv_samples=value).fit(X, y)
+
+
 # --- KernelClassifierCV ------------------------------------------------------------
 
 

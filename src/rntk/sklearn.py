@@ -60,6 +60,7 @@ from scipy import linalg, sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.svm import SVC
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
@@ -518,6 +519,65 @@ def _expand_grid(param_grid) -> list[dict]:
     return points
 
 
+def _stratified_splits(
+    y: np.ndarray, max_folds: int, repeats: int, random_state
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified, shuffled, repeated k-fold splits, defined for classes of any size.
+
+    A class with a single sample cannot be validated (a model that never saw
+    the class cannot predict it): its sample is in the fitting part of every
+    split and in no validation part. The folds are stratified over the other
+    classes, ``k = max(2, min(max_folds, smallest of their counts))``. Without
+    such a class every sample is validated, as by
+    ``RepeatedStratifiedKFold``. Returns no split when no class has two samples.
+    """
+    _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    validated = np.flatnonzero(counts[inverse] >= 2)
+    always_fitted = np.flatnonzero(counts[inverse] < 2)
+    if validated.size == 0:
+        return []
+    splitter = RepeatedStratifiedKFold(
+        n_splits=max(2, min(max_folds, int(counts[counts >= 2].min()))),
+        n_repeats=repeats,
+        random_state=random_state,
+    )
+    placeholder = np.zeros((validated.size, 1))
+    return [
+        (np.sort(np.concatenate([validated[fit], always_fitted])), validated[validate])
+        for fit, validate in splitter.split(placeholder, y[validated])
+    ]
+
+
+def _stratified_subsample(y: np.ndarray, size: int, random_state) -> np.ndarray:
+    """Sorted indices of about ``size`` samples drawn with the class proportions of ``y``.
+
+    Every class keeps at least ``min(its count, 2)`` samples, so that it can
+    still be validated (a subsample exceeds ``size`` only when that takes
+    more); the other places go to the classes in proportion to their
+    remaining counts, the largest remainders first.
+    """
+    random = check_random_state(random_state)
+    classes, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+    quota = np.minimum(counts, 2)
+    spare = min(size, len(y)) - int(quota.sum())
+    if spare > 0:
+        share = spare * (counts - quota) / (counts - quota).sum()
+        remainders = share - np.floor(share)
+        quota += np.floor(share).astype(int)
+        for c in np.argsort(-remainders, kind="stable")[: spare - int(np.floor(share).sum())]:
+            quota[c] += 1
+    members = [np.flatnonzero(inverse == c) for c in range(classes.size)]
+    chosen = [random.permutation(m)[:q] for m, q in zip(members, quota, strict=True)]
+    return np.sort(np.concatenate(chosen))
+
+
+def _take(X, indices: np.ndarray):
+    """The samples of ``X`` at ``indices``: array rows, or a list of the items."""
+    if isinstance(X, np.ndarray):
+        return X[indices]
+    return [X[i] for i in indices]
+
+
 class _CrossValidatedSVM:
     """The cross-validation protocol of :class:`RNTKClassifierCV` and :class:`KernelClassifierCV`.
 
@@ -550,6 +610,15 @@ class _CrossValidatedSVM:
                 "kernel_scalings must be a non-empty list of distinct 'trace' and 'cosine', "
                 f"got {self.kernel_scalings!r}"
             )
+        if self.max_cv_samples is not None and not (
+            isinstance(self.max_cv_samples, numbers.Integral)
+            and not isinstance(self.max_cv_samples, bool)
+            and self.max_cv_samples >= 2
+        ):
+            raise ValueError(
+                "max_cv_samples must be None or an integer of at least 2, "
+                f"got {self.max_cv_samples!r}"
+            )
         if self.n_repeats != "auto" and not (
             isinstance(self.n_repeats, numbers.Integral) and self.n_repeats >= 1
         ):
@@ -562,17 +631,11 @@ class _CrossValidatedSVM:
         if isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool):
             if self.cv < 2:
                 raise ValueError(f"cv must be at least 2 folds, got {self.cv!r}")
-            smallest_class = int(np.unique(y, return_counts=True)[1].min())
             if self.n_repeats == "auto":
                 repeats = 3 if len(y) < 300 else 1
             else:
                 repeats = int(self.n_repeats)
-            splitter = RepeatedStratifiedKFold(
-                n_splits=max(2, min(int(self.cv), smallest_class)),
-                n_repeats=repeats,
-                random_state=self.random_state,
-            )
-            return list(splitter.split(placeholder, y))
+            return _stratified_splits(y, int(self.cv), repeats, self.random_state)
         if hasattr(self.cv, "split"):
             return list(self.cv.split(placeholder, y))
         try:
@@ -585,6 +648,18 @@ class _CrossValidatedSVM:
         if not splits:
             raise ValueError("cv gave no split")
         return splits
+
+    def _cv_samples(self, y: np.ndarray) -> np.ndarray | None:
+        """The training samples that cross-validation sees: None for all of them.
+
+        Above ``max_cv_samples`` samples, a stratified subsample of that size
+        (drawn with ``random_state``); recorded in ``cv_samples_``.
+        """
+        if self.max_cv_samples is None or len(y) <= self.max_cv_samples:
+            self.cv_samples_ = None
+        else:
+            self.cv_samples_ = _stratified_subsample(y, self.max_cv_samples, self.random_state)
+        return self.cv_samples_
 
     def _fold_scores(self, gram, scaling, y, splits) -> np.ndarray:
         """Validation accuracy, shape ``(len(Cs), len(splits))``; the Gram matrix is sliced."""
@@ -624,6 +699,14 @@ class _CrossValidatedSVM:
         if n_classes < 2:
             raise ValueError(f"y has {n_classes} class; a classifier needs at least 2 classes")
         splits = self._splits(y)
+        if not splits:
+            warnings.warn(
+                "no class of y has two training samples, so cross-validation cannot score "
+                "any candidate: every score is NaN and the first candidate (in the order of "
+                "cv_results_) is refitted",
+                UserWarning,
+                stacklevel=3,
+            )
         columns = {"grid_point": [], "kernel_time": [], "params": [], "scores": []}
         self.overflowed_params_ = []
         train_grams = [] if keep_train_grams else None
@@ -652,7 +735,8 @@ class _CrossValidatedSVM:
                         columns["params"].append(candidate(parameters, name, scaling, c))
                         columns["scores"].append(split_scores)
                         mean = _mean_in_order(split_scores)
-                        if mean > best_score:  # strict: the first candidate wins ties
+                        # Strict: the first candidate wins ties (and, unscored, is the best).
+                        if mean > best_score or best_gram is None:
                             best_score, best_gram = mean, gram
             bar.advance()
         bar.close()
@@ -664,6 +748,7 @@ class _CrossValidatedSVM:
             )
         self.n_splits_ = len(splits)
         self.cv_results_ = _cv_results(columns)
+        # np.argmax takes the first maximum, or the first NaN: candidate 0 when unscored.
         self.best_index_ = int(np.argmax(self.cv_results_["mean_test_score"]))
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
@@ -696,6 +781,18 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
       fastest, then kernel, scaling and ``C`` in the order given), is refitted
       on the whole training set from its already computed Gram matrix.
 
+    Classes with a single training sequence cannot be validated (a model that
+    never saw its class cannot predict it): such a sequence is in the fitting
+    part of every split and in no validation part, and the folds are
+    stratified over the other classes. If no class has two sequences (Fungi of
+    the UCR archive: 18 sequences, 18 classes), no candidate can be scored:
+    every score is NaN, a ``UserWarning`` says so, and the first candidate is
+    refitted.
+
+    With ``max_cv_samples`` the search scales to many training sequences:
+    every candidate is cross-validated on a stratified subsample, and only the
+    chosen grid point's kernel is computed on the whole training set.
+
     A grid point whose kernel overflows (:class:`rntk.KernelOverflowError`) is
     skipped and listed in ``overflowed_params_``.
 
@@ -726,7 +823,15 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     keep_train_grams : bool, default False
         Keep every grid point's training Gram matrices (``len(grid) *
         n_kernels * n**2 * 8`` bytes) so that :meth:`refit_candidate` needs no
-        kernel computation.
+        kernel computation (unless cross-validation ran on a subsample).
+    max_cv_samples : int, optional
+        The protocol for many training sequences: above this many, every
+        candidate is cross-validated on a stratified subsample of this size
+        (drawn with ``random_state``; every class keeps at least two
+        sequences, or all it has), and only the chosen grid point's kernel is
+        computed on the whole training set, for the refit. A grid then costs
+        ``len(grid) * max_cv_samples**2`` kernel pairs instead of ``len(grid)
+        * n**2``. None: cross-validate on every training sequence.
     **kernel_parameters
         Keyword-only: the parameters of :class:`rntk.RNTK` but ``normalize``
         (see :mod:`rntk.sklearn`). ``n_jobs`` sets the kernel's threads;
@@ -757,9 +862,12 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     n_splits_ : int
     overflowed_params_ : list of dict
         Grid points skipped because their kernel overflowed.
+    cv_samples_ : ndarray of int or None
+        The training sequences that cross-validation saw (with
+        ``max_cv_samples``), None for all of them.
     train_grams_ : list of dict or None
         With ``keep_train_grams``: per grid point, ``{kernel: raw Gram}`` (None
-        where it overflowed).
+        where it overflowed), of the sequences of ``cv_samples_``.
 
     Examples
     --------
@@ -789,6 +897,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         kernel="ntk",
         max_iter=-1,
         keep_train_grams=False,
+        max_cv_samples=None,
         **kernel_parameters,
     ):
         self.param_grid = param_grid
@@ -800,6 +909,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         self.kernel = kernel
         self.max_iter = max_iter
         self.keep_train_grams = keep_train_grams
+        self.max_cv_samples = max_cv_samples
         self._set_kernel_parameters(kernel_parameters)
 
     def _grid_points(self) -> list[tuple[dict, tuple[str, ...]]]:
@@ -840,9 +950,22 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         def candidate(parameters: dict, kernel: str, scaling: str, c: float) -> dict:
             return {**parameters, **_candidate_options(kernel, scaling), "C": c}
 
-        best_gram, self.train_grams_ = self._search(
-            points, compute, candidate, y, keep_train_grams=self.keep_train_grams
-        )
+        samples = self._cv_samples(y)
+        if samples is None:
+            best_gram, self.train_grams_ = self._search(
+                points, compute, candidate, y, keep_train_grams=self.keep_train_grams
+            )
+        else:
+            full_batch, batch = batch, batch.subset(samples)
+            _, self.train_grams_ = self._search(
+                points, compute, candidate, y[samples], keep_train_grams=self.keep_train_grams
+            )
+            # The chosen candidate's kernel on every training sequence, for the refit.
+            batch = full_batch
+            best_point = points[self.cv_results_["grid_point"][self.best_index_]][0]
+            best_gram = compute(best_point, (self.best_params_["kernel"],))[
+                self.best_params_["kernel"]
+            ]
         self.best_estimator_ = self._candidate(self.best_params_)
         self.best_estimator_._fit_svm(
             self.best_estimator_._store_training_gram(batch, best_gram), y
@@ -865,7 +988,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         """
         check_is_fitted(self)
         estimator = self._candidate(self.cv_results_["params"][index])
-        if not self.keep_train_grams:
+        if not self.keep_train_grams or self.cv_samples_ is not None:
             return estimator.fit(X, y)
         grams = self.train_grams_[self.cv_results_["grid_point"][index]]
         batch = estimator._training_sequences(X)
@@ -939,6 +1062,10 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         diagonal of ``kernel(X, None, **params)``.
     progress : bool, default False
         One progress bar over the grid points, on stderr.
+    max_cv_samples : int, optional
+        As for :class:`RNTKClassifierCV`: above this many training samples,
+        cross-validation runs on a stratified subsample of this size, and only
+        the chosen grid point's kernel is computed on every training sample.
 
     Attributes
     ----------
@@ -963,6 +1090,8 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
     n_splits_ : int
     overflowed_params_ : list of dict
         Grid points skipped because their kernel overflowed.
+    cv_samples_ : ndarray of int or None
+        The training samples that cross-validation saw, None for all of them.
 
     Examples
     --------
@@ -991,6 +1120,7 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         max_iter=-1,
         diagonal=None,
         progress=False,
+        max_cv_samples=None,
     ):
         self.kernel = kernel
         self.param_grid = param_grid
@@ -1002,6 +1132,7 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         self.max_iter = max_iter
         self.diagonal = diagonal
         self.progress = progress
+        self.max_cv_samples = max_cv_samples
 
     def _check_functions(self) -> None:
         if not callable(self.kernel):
@@ -1059,13 +1190,22 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         def candidate(parameters: dict, name: None, scaling: str, c: float) -> dict:
             return {**parameters, "kernel_scaling": scaling, "C": c}
 
-        best_gram, _ = self._search(points, compute, candidate, y)
+        samples = self._cv_samples(y)
+        if samples is None:
+            best_gram, _ = self._search(points, compute, candidate, y)
+        else:
+            full_X, full_y = X, y
+            X, y = _take(X, samples), y[samples]
+            self._search(points, compute, candidate, y)
+            X, y = full_X, full_y  # the chosen candidate's kernel on every sample, for the refit
         scaling = self.best_params_["kernel_scaling"]
         self.kernel_params_ = {
             key: value
             for key, value in self.best_params_.items()
             if key not in ("kernel_scaling", "C")
         }
+        if samples is not None:
+            best_gram = compute(self.kernel_params_, (None,))[None]
         self.X_fit_ = X
         self.scaling_ = _GramScaling(
             np.diag(best_gram).copy(),
@@ -1111,7 +1251,9 @@ def _candidate_options(kernel: str, scaling: str) -> dict:
 def _mean_in_order(scores: np.ndarray) -> float:
     # Summed split by split, in order (np.mean may sum pairwise), so that the
     # means of candidates with the same scores in another order are equal
-    # floats, and a tie goes to the first candidate.
+    # floats, and a tie goes to the first candidate. No split: NaN (unscored).
+    if len(scores) == 0:
+        return float("nan")
     total = 0.0
     for score in scores:
         total += score
@@ -1131,7 +1273,9 @@ def _cv_results(columns: dict) -> dict:
     for split in range(scores.shape[1]):
         results[f"split{split}_test_score"] = scores[:, split]
     results["mean_test_score"] = np.array([_mean_in_order(row) for row in scores])
-    results["std_test_score"] = scores.std(axis=1)
+    results["std_test_score"] = (
+        scores.std(axis=1) if scores.shape[1] else np.full(len(params), np.nan)
+    )
     order = np.argsort(-results["mean_test_score"], kind="stable")
     ranks = np.empty(len(params), dtype=np.int32)
     ranks[order] = np.arange(1, len(params) + 1)

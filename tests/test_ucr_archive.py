@@ -82,7 +82,7 @@ def test_quick_run_writes_one_file_per_unit_resumes_and_keeps_failures(
 
 
 def test_pooled_states_follow_the_budget():
-    protocol = ucr_archive.FULL
+    protocol = ucr_archive.SCALED
     data = ucr_archive.DataSet(
         "Toy",
         [np.zeros((500, 1))],

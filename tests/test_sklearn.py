@@ -495,6 +495,97 @@ def test_max_cv_samples_is_checked(value):
         RNTKClassifierCV(max_cv_samples=value).fit(X, y)
 
 
+def test_vote_is_the_majority_and_a_tie_goes_to_the_first_voter():
+    from rntk.sklearn import _vote
+
+    predictions = [np.array(["a", "b", "c"]), np.array(["b", "b", "a"]), np.array(["c", "a", "a"])]
+    # Column 0: one vote each, the first voter's "a"; column 1: "b" twice; column 2: "a" twice.
+    assert _vote(predictions, np.array(["a", "b", "c"])).tolist() == ["a", "b", "a"]
+    two = [np.array([1, 2]), np.array([2, 1])]
+    assert _vote(two, np.array([1, 2])).tolist() == [1, 2]
+
+
+def expected_voters(results: dict, n_splits: int, max_points: int) -> list[int]:
+    """The vote rule written out: within one standard error of the best, by mean."""
+    means, best = results["mean_test_score"], int(np.argmax(results["mean_test_score"]))
+    scores = np.array([results[f"split{i}_test_score"][best] for i in range(n_splits)])
+    margin = np.sqrt(np.mean((scores - scores.mean()) ** 2)) / np.sqrt(n_splits)
+    rows = [r for r in range(len(means)) if means[r] >= means[best] - margin]
+    rows.sort(key=lambda r: (-means[r], r))
+    points, voters = [], []
+    for row in rows:
+        point = results["grid_point"][row]
+        if point not in points and len(points) == max_points:
+            continue
+        points += [] if point in points else [point]
+        voters.append(row)
+    return voters
+
+
+def majority(votes: list[list]) -> list:
+    """Per sample: the most frequent vote; on a tie, the earliest voter's among them."""
+    chosen = []
+    for column in zip(*votes, strict=True):
+        counts = {label: column.count(label) for label in column}
+        chosen.append(next(label for label in column if counts[label] == max(counts.values())))
+    return chosen
+
+
+def test_cv_vote_predicts_the_majority_of_the_near_tied_candidates():
+    X, y = two_classes(20, n=20)
+    X_new, _ = two_classes(18, n=12)
+    grid = {"sigma_w": [1.0, 1.2, 1.4], "readout": ["last", "mean"]}
+    search = RNTKClassifierCV(grid, Cs=(0.1, 1.0, 10.0), selection="vote", max_voting_points=2)
+    search.fit(X, y)
+    # Three voters from two grid points (one shares its point's test kernel).
+    assert len(search.voters_) == 3
+    assert search.voters_ == expected_voters(search.cv_results_, search.n_splits_, 2)
+    assert search.voters_[0] == search.best_index_
+    assert len({search.cv_results_["grid_point"][r] for r in search.voters_}) <= 2
+    assert search.best_estimator_ is search.voting_estimators_[0]
+    refitted = [search.refit_candidate(row, X, y).predict(X_new) for row in search.voters_]
+    assert search.predict(X_new).tolist() == majority([list(v) for v in refitted])
+    assert not hasattr(search, "decision_function")
+    # The best candidate alone is unchanged by the option.
+    best = RNTKClassifierCV(grid, Cs=(0.1, 1.0, 10.0)).fit(X, y)
+    assert best.voters_ == [best.best_index_] and hasattr(best, "decision_function")
+    np.testing.assert_array_equal(
+        best.predict(X_new), search.refit_candidate(search.best_index_, X, y).predict(X_new)
+    )
+
+
+def test_kernel_cv_vote_predicts_the_majority_of_hand_refitted_candidates():
+    X, y = vector_classes(19, n=24)
+    X_new, _ = vector_classes(20, n=15)
+    grid = {"gamma": [0.02, 0.05, 0.1, 0.2]}
+    search = KernelClassifierCV(rbf_kernel, grid, Cs=(0.1, 1.0, 10.0), selection="vote")
+    search.fit(X, y)
+    assert len(search.voters_) == 4
+    assert search.voters_ == expected_voters(search.cv_results_, search.n_splits_, 3)
+    votes = []
+    for row in search.voters_:
+        params = dict(search.cv_results_["params"][row])
+        scaling, c = params.pop("kernel_scaling"), params.pop("C")
+        votes.append(list(np.sign(refitted_by_hand(rbf_kernel, X, y, X_new, params, scaling, c))))
+    labels = majority(votes)
+    assert search.predict(X_new).tolist() == [int(v > 0) for v in labels]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"selection": "mean"}, "selection must be one of 'best', 'vote', got 'mean'"),
+        ({"max_voting_points": 0}, "max_voting_points must be a positive integer, got 0"),
+    ],
+)
+def test_selection_options_are_checked(options, message):
+    X, y = two_classes(16, n=12)
+    with pytest.raises(ValueError, match=message):
+        RNTKClassifierCV(**options).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        KernelClassifierCV(rbf_kernel, **options).fit(np.zeros((12, 3)), y)
+
+
 # --- KernelClassifierCV ------------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ import numbers
 import time
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, sparse
@@ -61,6 +62,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, Transfo
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.svm import SVC
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
@@ -82,6 +84,7 @@ __all__ = [
 
 KERNEL_NAMES = ("ntk", "nngp")
 KERNEL_SCALINGS = ("trace", "cosine")
+SELECTION_RULES = ("best", "vote")
 
 # The kernel parameters are read from the signature of rntk.RNTK instead of
 # being written out a fifth time: a parameter added to RNTK reaches every
@@ -244,6 +247,35 @@ class _GramScaling:
         return test_diagonal if self.divisor is None else test_diagonal / self.divisor
 
 
+def _once(function):
+    """``function`` with no argument, evaluated at the first call only."""
+    value = []
+
+    def evaluated():
+        if not value:
+            value.append(function())
+        return value[0]
+
+    return evaluated
+
+
+def _vote(predictions: list[np.ndarray], classes: np.ndarray) -> np.ndarray:
+    """The majority of ``predictions`` (one array per voter, in order); a tie goes to the
+    class of the first voter, in order, whose vote is among the most frequent."""
+    rows = np.arange(len(predictions[0]))
+    counts = np.zeros((rows.size, classes.size), dtype=np.intp)
+    for prediction in predictions:
+        counts[rows, np.searchsorted(classes, prediction)] += 1
+    most = counts.max(axis=1)
+    chosen = predictions[0].copy()
+    decided = np.zeros(rows.size, dtype=bool)
+    for prediction in predictions:
+        take = ~decided & (counts[rows, np.searchsorted(classes, prediction)] == most)
+        chosen[take] = prediction[take]
+        decided |= take
+    return chosen
+
+
 def _check_kernel_scaling(kernel_scaling) -> None:
     if kernel_scaling not in (None, "trace"):
         raise ValueError(
@@ -271,9 +303,14 @@ class _KernelMachine(_RNTKEstimator):
     def _test_gram(self, X) -> tuple[np.ndarray, SequenceBatch]:
         """The scaled Gram matrix of new sequences against the training ones."""
         batch = self._new_sequences(X)
+        raw, diagonal = self._raw_test_gram(batch)
+        return self.scaling_.test(raw, diagonal), batch
+
+    def _raw_test_gram(self, batch: SequenceBatch):
+        """The raw kernel of ``batch`` against the training sequences, and a function that
+        gives the self-kernels of ``batch`` (computed once, when first asked for)."""
         kernel = self._kernel(self.kernel)
-        gram = self.scaling_.test(kernel(batch, self.X_fit_), lambda: kernel.diag(batch))
-        return gram, batch
+        return kernel(batch, self.X_fit_), _once(lambda: kernel.diag(batch))
 
 
 class RNTKClassifier(ClassifierMixin, _KernelMachine):
@@ -610,6 +647,19 @@ class _CrossValidatedSVM:
                 "kernel_scalings must be a non-empty list of distinct 'trace' and 'cosine', "
                 f"got {self.kernel_scalings!r}"
             )
+        if self.selection not in SELECTION_RULES:
+            raise ValueError(
+                f"selection must be one of {', '.join(map(repr, SELECTION_RULES))}, "
+                f"got {self.selection!r}"
+            )
+        if not (
+            isinstance(self.max_voting_points, numbers.Integral)
+            and not isinstance(self.max_voting_points, bool)
+            and self.max_voting_points >= 1
+        ):
+            raise ValueError(
+                f"max_voting_points must be a positive integer, got {self.max_voting_points!r}"
+            )
         if self.max_cv_samples is not None and not (
             isinstance(self.max_cv_samples, numbers.Integral)
             and not isinstance(self.max_cv_samples, bool)
@@ -648,6 +698,31 @@ class _CrossValidatedSVM:
         if not splits:
             raise ValueError("cv gave no split")
         return splits
+
+    def _voters(self) -> list[int]:
+        """Rows of ``cv_results_`` whose models vote, the best candidate first.
+
+        ``selection="vote"``: every candidate whose mean validation accuracy is
+        within one standard error of the best one's (its spread over the
+        splits / sqrt(number of splits)), by decreasing mean (then in order),
+        from at most ``max_voting_points`` grid points (each costs one more
+        test kernel). ``"best"``, or no split: the best candidate alone.
+        """
+        best = self.best_index_
+        if self.selection == "best" or self.n_splits_ == 0:
+            return [best]
+        means = self.cv_results_["mean_test_score"]
+        margin = self.cv_results_["std_test_score"][best] / np.sqrt(self.n_splits_)
+        near = np.flatnonzero(means >= means[best] - margin)
+        points, voters = [], []
+        for row in sorted(near.tolist(), key=lambda row: (-means[row], row)):
+            point = self.cv_results_["grid_point"][row]
+            if point not in points:
+                if len(points) == self.max_voting_points:
+                    continue
+                points.append(point)
+            voters.append(row)
+        return voters
 
     def _cv_samples(self, y: np.ndarray) -> np.ndarray | None:
         """The training samples that cross-validation sees: None for all of them.
@@ -832,6 +907,19 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         computed on the whole training set, for the refit. A grid then costs
         ``len(grid) * max_cv_samples**2`` kernel pairs instead of ``len(grid)
         * n**2``. None: cross-validate on every training sequence.
+    selection : {"best", "vote"}, default "best"
+        ``"best"``: the best candidate is the model. ``"vote"``: the
+        candidates whose mean validation accuracy is within one standard
+        error of the best one's (the spread of its split scores / sqrt(number
+        of splits)), from at most ``max_voting_points`` grid points, are each
+        refitted, and ``predict`` takes their majority vote (a tie goes to the
+        better candidate). On small training sets many candidates are tied
+        within the noise of cross-validation, and the vote does not bet on
+        one of them.
+    max_voting_points : int, default 3
+        With ``selection="vote"``, the most grid points whose candidates vote
+        (each costs one more kernel at ``predict``): the best candidates'
+        points, by decreasing mean accuracy.
     **kernel_parameters
         Keyword-only: the parameters of :class:`rntk.RNTK` but ``normalize``
         (see :mod:`rntk.sklearn`). ``n_jobs`` sets the kernel's threads;
@@ -865,6 +953,12 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     cv_samples_ : ndarray of int or None
         The training sequences that cross-validation saw (with
         ``max_cv_samples``), None for all of them.
+    voters_ : list of int
+        The rows of ``cv_results_`` whose models predict: ``[best_index_]``, or
+        the voters (the best first) with ``selection="vote"``.
+    voting_estimators_ : list of RNTKClassifier
+        Their models refitted on the whole training set (the first is
+        ``best_estimator_``).
     train_grams_ : list of dict or None
         With ``keep_train_grams``: per grid point, ``{kernel: raw Gram}`` (None
         where it overflowed), of the sequences of ``cv_samples_``.
@@ -898,6 +992,8 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         max_iter=-1,
         keep_train_grams=False,
         max_cv_samples=None,
+        selection="best",
+        max_voting_points=3,
         **kernel_parameters,
     ):
         self.param_grid = param_grid
@@ -910,6 +1006,8 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         self.max_iter = max_iter
         self.keep_train_grams = keep_train_grams
         self.max_cv_samples = max_cv_samples
+        self.selection = selection
+        self.max_voting_points = max_voting_points
         self._set_kernel_parameters(kernel_parameters)
 
     def _grid_points(self) -> list[tuple[dict, tuple[str, ...]]]:
@@ -966,11 +1064,25 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
             best_gram = compute(best_point, (self.best_params_["kernel"],))[
                 self.best_params_["kernel"]
             ]
-        self.best_estimator_ = self._candidate(self.best_params_)
-        self.best_estimator_._fit_svm(
-            self.best_estimator_._store_training_gram(batch, best_gram), y
-        )
-        self.best_estimator_.n_features_per_step_ = batch.n_features
+        self.voters_ = self._voters()
+        best_key = (self.cv_results_["grid_point"][self.best_index_], self.best_params_["kernel"])
+        grams = {best_key: best_gram}
+        self.voting_estimators_ = []
+        for row in self.voters_:
+            params = self.cv_results_["params"][row]
+            key = (self.cv_results_["grid_point"][row], params["kernel"])
+            if key not in grams:
+                kept = self.train_grams_ is not None and samples is None
+                grams[key] = (
+                    self.train_grams_[key[0]][key[1]]
+                    if kept
+                    else compute(points[key[0]][0], (key[1],))[key[1]]
+                )
+            estimator = self._candidate(params)
+            estimator._fit_svm(estimator._store_training_gram(batch, grams[key]), y)
+            estimator.n_features_per_step_ = batch.n_features
+            self.voting_estimators_.append(estimator)
+        self.best_estimator_ = self.voting_estimators_[0]
         self.classes_ = self.best_estimator_.classes_
         self.n_iter_ = self.best_estimator_.n_iter_
         return self
@@ -997,15 +1109,29 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         gram = estimator._store_training_gram(batch, grams[estimator.kernel])
         return estimator._fit_svm(gram, y)
 
+    @available_if(lambda self: self.selection == "best")
     def decision_function(self, X) -> np.ndarray:
-        """The best candidate's decision function for the sequences ``X``."""
+        """The best candidate's decision function for the sequences ``X``
+        (``selection="best"`` only: a vote has none)."""
         check_is_fitted(self)
         return self.best_estimator_.decision_function(X)
 
     def predict(self, X) -> np.ndarray:
-        """The best candidate's predicted class of each sequence of ``X``."""
+        """The predicted class of each sequence of ``X``: the best candidate's, or the
+        vote of ``voting_estimators_``."""
         check_is_fitted(self)
-        return self.best_estimator_.predict(X)
+        if len(self.voting_estimators_) == 1:
+            return self.best_estimator_.predict(X)
+        batch = self.best_estimator_._new_sequences(X)
+        test_grams, predictions = {}, []
+        for row, estimator in zip(self.voters_, self.voting_estimators_, strict=True):
+            # Voters at one grid point (other C or scaling) share its test kernel.
+            key = (self.cv_results_["grid_point"][row], estimator.kernel)
+            if key not in test_grams:
+                test_grams[key] = estimator._raw_test_gram(batch)
+            gram = estimator.scaling_.test(*test_grams[key])
+            predictions.append(estimator.svm_.predict(gram))
+        return _vote(predictions, self.classes_)
 
 
 class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
@@ -1066,6 +1192,11 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         As for :class:`RNTKClassifierCV`: above this many training samples,
         cross-validation runs on a stratified subsample of this size, and only
         the chosen grid point's kernel is computed on every training sample.
+    selection : {"best", "vote"}, default "best"
+        As for :class:`RNTKClassifierCV`: the best candidate, or the majority
+        vote of the candidates within one standard error of it.
+    max_voting_points : int, default 3
+        With ``selection="vote"``, the most grid points whose candidates vote.
 
     Attributes
     ----------
@@ -1092,6 +1223,12 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         Grid points skipped because their kernel overflowed.
     cv_samples_ : ndarray of int or None
         The training samples that cross-validation saw, None for all of them.
+    voters_ : list of int
+        The rows of ``cv_results_`` whose models predict, the best first.
+    voting_models_ : list
+        Their refitted models, each with ``grid_point``, ``kernel_params``,
+        ``scaling`` and ``svm`` (the first is the best candidate's, also in
+        ``kernel_params_``, ``svm_``).
 
     Examples
     --------
@@ -1121,6 +1258,8 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         diagonal=None,
         progress=False,
         max_cv_samples=None,
+        selection="best",
+        max_voting_points=3,
     ):
         self.kernel = kernel
         self.param_grid = param_grid
@@ -1133,6 +1272,8 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         self.diagonal = diagonal
         self.progress = progress
         self.max_cv_samples = max_cv_samples
+        self.selection = selection
+        self.max_voting_points = max_voting_points
 
     def _check_functions(self) -> None:
         if not callable(self.kernel):
@@ -1198,47 +1339,82 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
             X, y = _take(X, samples), y[samples]
             self._search(points, compute, candidate, y)
             X, y = full_X, full_y  # the chosen candidate's kernel on every sample, for the refit
-        scaling = self.best_params_["kernel_scaling"]
-        self.kernel_params_ = {
-            key: value
-            for key, value in self.best_params_.items()
-            if key not in ("kernel_scaling", "C")
-        }
-        if samples is not None:
-            best_gram = compute(self.kernel_params_, (None,))[None]
         self.X_fit_ = X
-        self.scaling_ = _GramScaling(
-            np.diag(best_gram).copy(),
-            normalize=scaling == "cosine",
-            kernel_scaling="trace" if scaling == "trace" else None,
+        self.voters_ = self._voters()
+        grams = (
+            {}
+            if samples is not None
+            else {self.cv_results_["grid_point"][self.best_index_]: best_gram}
         )
-        self.svm_ = SVC(C=self.best_params_["C"], kernel="precomputed", max_iter=self.max_iter)
-        self.svm_.fit(self.scaling_.train(best_gram), y)
+        self.voting_models_ = []
+        for row in self.voters_:
+            params = self.cv_results_["params"][row]
+            kernel_params = {
+                key: value for key, value in params.items() if key not in ("kernel_scaling", "C")
+            }
+            point = self.cv_results_["grid_point"][row]
+            if point not in grams:
+                grams[point] = compute(kernel_params, (None,))[None]
+            scaling = _GramScaling(
+                np.diag(grams[point]).copy(),
+                normalize=params["kernel_scaling"] == "cosine",
+                kernel_scaling="trace" if params["kernel_scaling"] == "trace" else None,
+            )
+            svm = SVC(C=params["C"], kernel="precomputed", max_iter=self.max_iter)
+            svm.fit(scaling.train(grams[point]), y)
+            self.voting_models_.append(_FittedCandidate(point, kernel_params, scaling, svm))
+        self.kernel_params_ = self.voting_models_[0].kernel_params
+        self.scaling_ = self.voting_models_[0].scaling
+        self.svm_ = self.voting_models_[0].svm
         self.classes_ = self.svm_.classes_
         self.n_iter_ = self.svm_.n_iter_
         return self
 
-    def _self_kernels(self, X) -> np.ndarray:
+    def _self_kernels(self, X, kernel_params: dict) -> np.ndarray:
         if self.diagonal is None:
-            return np.diag(self._gram(X, None, self.kernel_params_)).copy()
-        return np.asarray(self.diagonal(X, **self.kernel_params_), dtype=np.float64)
+            return np.diag(self._gram(X, None, kernel_params)).copy()
+        return np.asarray(self.diagonal(X, **kernel_params), dtype=np.float64)
 
-    def _test_gram(self, X) -> np.ndarray:
-        """The scaled Gram matrix of new samples ``X`` against the training ones."""
-        check_is_fitted(self)
+    def _raw_test_gram(self, X, kernel_params: dict):
+        """``kernel(X, X_fit_)`` and a function giving the self-kernels of ``X`` (once)."""
         n_train = len(self.scaling_.train_diagonal)
-        gram = self._gram(X, self.X_fit_, self.kernel_params_, n_columns=n_train)
-        return self.scaling_.test(gram, lambda: self._self_kernels(X))
+        gram = self._gram(X, self.X_fit_, kernel_params, n_columns=n_train)
+        return gram, _once(lambda: self._self_kernels(X, kernel_params))
 
+    @available_if(lambda self: self.selection == "best")
     def decision_function(self, X) -> np.ndarray:
-        """The SVM's decision function for the samples ``X`` (as ``SVC.decision_function``)."""
-        gram = self._test_gram(X)  # checks first that the model is fitted
-        return self.svm_.decision_function(gram)
+        """The SVM's decision function for the samples ``X`` (as ``SVC.decision_function``;
+        ``selection="best"`` only: a vote has none)."""
+        check_is_fitted(self)
+        return self.svm_.decision_function(
+            self.scaling_.test(*self._raw_test_gram(X, self.kernel_params_))
+        )
 
     def predict(self, X) -> np.ndarray:
-        """The predicted class of each sample of ``X``."""
-        gram = self._test_gram(X)
-        return self.svm_.predict(gram)
+        """The predicted class of each sample of ``X``: the best candidate's, or the vote
+        of ``voting_models_``."""
+        check_is_fitted(self)
+        test_grams, predictions = {}, []
+        for model in self.voting_models_:
+            # Voters at one grid point (other C or scaling) share its test kernel.
+            if model.grid_point not in test_grams:
+                test_grams[model.grid_point] = self._raw_test_gram(X, model.kernel_params)
+            gram = model.scaling.test(*test_grams[model.grid_point])
+            predictions.append(model.svm.predict(gram))
+        if len(predictions) == 1:
+            return predictions[0]
+        return _vote(predictions, self.classes_)
+
+
+@dataclass(frozen=True)
+class _FittedCandidate:
+    """One refitted candidate of :class:`KernelClassifierCV`: its grid point, kernel
+    parameters, Gram scaling and SVM."""
+
+    grid_point: int
+    kernel_params: dict
+    scaling: _GramScaling
+    svm: SVC
 
 
 def _candidate_options(kernel: str, scaling: str) -> dict:

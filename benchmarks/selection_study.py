@@ -198,25 +198,36 @@ def first_best(means: np.ndarray, allowed: np.ndarray) -> int:
 
 
 def rule_choices(record: dict, heads: list[str], rule: str) -> list[int]:
+    """The candidates (rows) that predict under ``rule``, the first breaking vote ties.
+
+    * ``best``: the first candidate of the best mean (the paper's protocol);
+    * ``vote-1se``: every candidate within one standard error of the best one's
+      mean (its split scores' spread / sqrt(splits)), by decreasing mean;
+    * ``vote-top5``: the five best candidates;
+    * ``heads``: the best candidate of each read-out head (``selection="vote"``);
+    * ``+sum``: the sums of the four heads' kernels are candidates too.
+
+    ``-r3`` rules read the first 3 repeats of the inner folds (the estimator's
+    ``n_repeats="auto"`` below 300 series), ``-r10`` all 10.
+    """
     scores = np.array(record["scores"])
-    per_repeat = record["n_inner_splits_per_repeat"]
-    base = np.array([h != "sum" for h in heads])
-    if rule.startswith("best3"):
-        scores = scores[:, : 3 * per_repeat]
+    if rule.endswith("-r3"):
+        scores = scores[:, : 3 * record["n_inner_splits_per_repeat"]]
     means = scores.mean(axis=1)
-    allowed = base if "sum" not in rule else np.ones_like(base)
+    allowed = np.array([h != "sum" or "+sum" in rule for h in heads])
     best = first_best(means, allowed)
-    if rule in ("best3", "best10", "best10+sum"):
+    by_score = sorted(np.flatnonzero(allowed).tolist(), key=lambda r: (-means[r], r))
+    if rule.startswith("best"):
         return [best]
     if rule.startswith("vote-1se"):
-        # Candidates within one standard error of the best candidate's mean.
-        spread = scores[best].std() / np.sqrt(scores.shape[1])
-        tied = np.flatnonzero(allowed & (means >= means[best] - spread))
-        return [best, *[int(t) for t in tied if t != best]]
-    if rule.startswith("vote-top"):
-        k = int(rule.split("top")[1].split("+")[0])
-        order = np.argsort(-np.where(allowed, means, -np.inf), kind="stable")
-        return [int(i) for i in order[:k]]
+        margin = scores[best].std() / np.sqrt(scores.shape[1])
+        return [r for r in by_score if means[r] >= means[best] - margin]
+    if rule.startswith("vote-top5"):
+        return by_score[:5]
+    if rule.startswith("heads"):
+        groups = sorted({h for h, ok in zip(heads, allowed, strict=True) if ok})
+        leaders = [first_best(means, allowed & (np.array(heads) == g)) for g in groups]
+        return sorted(leaders, key=lambda r: (-means[r], r))
     raise ValueError(rule)
 
 
@@ -235,13 +246,14 @@ def vote(record: dict, chosen: list[int]) -> np.ndarray:
 
 
 RULES = (
-    "best3",
-    "best10",
-    "best10+sum",
-    "vote-1se",
-    "vote-1se+sum",
-    "vote-top5",
-    "vote-top15",
+    "best-r3",
+    "best-r10",
+    "best+sum-r10",
+    "vote-1se-r10",
+    "vote-top5-r10",
+    "heads-r3",
+    "heads-r10",
+    "heads+sum-r3",
 )
 
 

@@ -307,7 +307,7 @@ def test_cv_follows_the_protocol_and_refits_the_best():
     param_grid = [{"sigma_w": [1.2], "readout": ["last"]}, {"sigma_w": [1.4], "readout": ["mean"]}]
     for entry in param_grid:
         entry["kernel"] = ["ntk", "nngp"]
-    search = RNTKClassifierCV(param_grid, Cs=Cs).fit(X, y)
+    search = RNTKClassifierCV(param_grid, Cs=Cs, selection="best").fit(X, y)
     expected = protocol_scores(X, y, grid, Cs, ("trace", "cosine"))
     results = search.cv_results_
     assert search.n_splits_ == 15 and len(results["params"]) == len(expected) == 24
@@ -505,21 +505,15 @@ def test_vote_is_the_majority_and_a_tie_goes_to_the_first_voter():
     assert _vote(two, np.array([1, 2])).tolist() == [1, 2]
 
 
-def expected_voters(results: dict, n_splits: int, max_points: int) -> list[int]:
-    """The vote rule written out: within one standard error of the best, by mean."""
-    means, best = results["mean_test_score"], int(np.argmax(results["mean_test_score"]))
-    scores = np.array([results[f"split{i}_test_score"][best] for i in range(n_splits)])
-    margin = np.sqrt(np.mean((scores - scores.mean()) ** 2)) / np.sqrt(n_splits)
-    rows = [r for r in range(len(means)) if means[r] >= means[best] - margin]
-    rows.sort(key=lambda r: (-means[r], r))
-    points, voters = [], []
-    for row in rows:
-        point = results["grid_point"][row]
-        if point not in points and len(points) == max_points:
-            continue
-        points += [] if point in points else [point]
-        voters.append(row)
-    return voters
+def expected_voters(results: dict, names: tuple[str, ...], fixed: dict) -> list[int]:
+    """The vote rule written out: each group's first best candidate, groups by score."""
+    means = results["mean_test_score"]
+    groups: dict = {}
+    for row, params in enumerate(results["params"]):
+        key = tuple(params.get(name, fixed.get(name)) for name in names)
+        groups.setdefault(key, []).append(row)
+    leaders = [max(rows, key=lambda r: (means[r], -r)) for rows in groups.values()]
+    return sorted(leaders, key=lambda r: (-means[r], r))
 
 
 def majority(votes: list[list]) -> list:
@@ -531,37 +525,47 @@ def majority(votes: list[list]) -> list:
     return chosen
 
 
-def test_cv_vote_predicts_the_majority_of_the_near_tied_candidates():
+def test_cv_vote_of_the_heads_predicts_their_majority():
     X, y = two_classes(20, n=20)
     X_new, _ = two_classes(18, n=12)
-    grid = {"sigma_w": [1.0, 1.2, 1.4], "readout": ["last", "mean"]}
-    search = RNTKClassifierCV(grid, Cs=(0.1, 1.0, 10.0), selection="vote", max_voting_points=2)
-    search.fit(X, y)
-    # Three voters from two grid points (one shares its point's test kernel).
-    assert len(search.voters_) == 3
-    assert search.voters_ == expected_voters(search.cv_results_, search.n_splits_, 2)
+    grid = {"sigma_w": [1.0, 1.4], "readout": ["last", "mean"], "bidirectional": [False, True]}
+    search = RNTKClassifierCV(grid, Cs=(0.1, 1.0, 10.0)).fit(X, y)  # the default: a vote
+    fixed = {"readout": "last", "bidirectional": False}
+    assert search.voters_ == expected_voters(search.cv_results_, search.vote_by, fixed)
+    heads = {
+        (
+            search.cv_results_["params"][r]["readout"],
+            search.cv_results_["params"][r]["bidirectional"],
+        )
+        for r in search.voters_
+    }
+    assert len(search.voters_) == len(heads) == 4  # one voter per head
     assert search.voters_[0] == search.best_index_
-    assert len({search.cv_results_["grid_point"][r] for r in search.voters_}) <= 2
     assert search.best_estimator_ is search.voting_estimators_[0]
     refitted = [search.refit_candidate(row, X, y).predict(X_new) for row in search.voters_]
+    np.testing.assert_array_equal(search.voter_predictions(X_new), refitted)
     assert search.predict(X_new).tolist() == majority([list(v) for v in refitted])
     assert not hasattr(search, "decision_function")
-    # The best candidate alone is unchanged by the option.
-    best = RNTKClassifierCV(grid, Cs=(0.1, 1.0, 10.0)).fit(X, y)
+    # The best candidate alone: selection="best", or one head in the grid.
+    best = RNTKClassifierCV(grid, Cs=(0.1, 1.0, 10.0), selection="best").fit(X, y)
     assert best.voters_ == [best.best_index_] and hasattr(best, "decision_function")
     np.testing.assert_array_equal(
         best.predict(X_new), search.refit_candidate(search.best_index_, X, y).predict(X_new)
     )
+    one_head = RNTKClassifierCV({"sigma_w": [1.0, 1.4]}, Cs=(0.1, 1.0)).fit(X, y)
+    assert one_head.voters_ == [one_head.best_index_] and hasattr(one_head, "decision_function")
 
 
 def test_kernel_cv_vote_predicts_the_majority_of_hand_refitted_candidates():
     X, y = vector_classes(19, n=24)
     X_new, _ = vector_classes(20, n=15)
     grid = {"gamma": [0.02, 0.05, 0.1, 0.2]}
-    search = KernelClassifierCV(rbf_kernel, grid, Cs=(0.1, 1.0, 10.0), selection="vote")
+    search = KernelClassifierCV(
+        rbf_kernel, grid, Cs=(0.1, 1.0, 10.0), selection="vote", vote_by=["gamma"]
+    )
     search.fit(X, y)
+    assert search.voters_ == expected_voters(search.cv_results_, ("gamma",), {})
     assert len(search.voters_) == 4
-    assert search.voters_ == expected_voters(search.cv_results_, search.n_splits_, 3)
     votes = []
     for row in search.voters_:
         params = dict(search.cv_results_["params"][row])
@@ -575,7 +579,8 @@ def test_kernel_cv_vote_predicts_the_majority_of_hand_refitted_candidates():
     ("options", "message"),
     [
         ({"selection": "mean"}, "selection must be one of 'best', 'vote', got 'mean'"),
-        ({"max_voting_points": 0}, "max_voting_points must be a positive integer, got 0"),
+        ({"vote_by": "readout"}, "vote_by must be None or a list of parameter names"),
+        ({"selection": "vote", "vote_by": None}, "selection='vote' needs vote_by"),
     ],
 )
 def test_selection_options_are_checked(options, message):
@@ -677,14 +682,20 @@ def test_kernel_cv_on_rntk_kernel_is_rntk_classifier_cv():
     X, y = two_classes(17, n=24)
     param_grid = {"sigma_w": [1.2, 1.4], "readout": ["last", "mean"]}
     Cs = (0.1, 10.0)
-    rntk_search = RNTKClassifierCV(param_grid, Cs=Cs, n_repeats=2).fit(X[:18], y[:18])
-    search = KernelClassifierCV(
-        rntk.kernel,
-        param_grid,
-        Cs=Cs,
-        n_repeats=2,
-        diagonal=lambda X, **params: rntk.RNTK(**params).diag(X),
-    ).fit(X[:18], y[:18])
+
+    def kernel_search(**options):
+        return KernelClassifierCV(
+            rntk.kernel,
+            param_grid,
+            Cs=Cs,
+            n_repeats=2,
+            diagonal=lambda X, **params: rntk.RNTK(**params).diag(X),
+            **options,
+        ).fit(X[:18], y[:18])
+
+    rntk_search = RNTKClassifierCV(param_grid, Cs=Cs, n_repeats=2, selection="best")
+    rntk_search.fit(X[:18], y[:18])
+    search = kernel_search()
     np.testing.assert_array_equal(
         search.cv_results_["mean_test_score"], rntk_search.cv_results_["mean_test_score"]
     )
@@ -692,6 +703,11 @@ def test_kernel_cv_on_rntk_kernel_is_rntk_classifier_cv():
     np.testing.assert_allclose(
         search.decision_function(X[18:]), rntk_search.decision_function(X[18:]), rtol=1e-9
     )
+    # The vote of the heads: the same voters and predictions from both searches.
+    rntk_vote = RNTKClassifierCV(param_grid, Cs=Cs, n_repeats=2).fit(X[:18], y[:18])
+    vote = kernel_search(selection="vote", vote_by=["readout"])
+    assert vote.voters_ == rntk_vote.voters_ and len(vote.voters_) == 2
+    np.testing.assert_array_equal(vote.predict(X[18:]), rntk_vote.predict(X[18:]))
 
 
 def test_kernel_cv_ties_go_to_the_first_candidate():

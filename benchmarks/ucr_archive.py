@@ -288,7 +288,10 @@ def run_rntk(data: DataSet, protocol: Protocol) -> dict:
 
     # selection="vote" (the default): the best candidate of each read-out head votes.
     search = RNTKClassifierCV(
-        rntk_param_grid(protocol, data), keep_train_grams=True, **search_options(protocol)
+        rntk_param_grid(protocol, data),
+        keep_train_grams=True,
+        n_jobs=1,  # one unit per core: the workers are the parallelism
+        **search_options(protocol),
     )
     search.fit(data.train, data.y_train)
     votes = search.voter_predictions(data.test)

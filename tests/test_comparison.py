@@ -483,7 +483,12 @@ def test_report_on_partial_results(tmp_path, fake_published, capsys):
     results = tmp_path / "results"
     variants = {"RNTK-last": 0.9, "RNTK-mean": 0.96, "RNTK-bi-last": 0.92, "RNTK-bi-mean": 0.98}
     chosen = {"readout": "mean", "bidirectional": False, "C": 1.0}
-    result_file(results, "GunPoint", "RNTK", **ok(0.96, variants=variants, chosen=chosen))
+    result_file(
+        results,
+        "GunPoint",
+        "RNTK",
+        **ok(0.96, variants=variants, chosen=chosen, best_candidate_accuracy=0.9),
+    )
     result_file(results, "GunPoint", "RBF", **ok(0.9))
     result_file(results, "GunPoint", "DTW", **ok(136 / 150))
     coffee = {"RNTK-last": 1.0, "RNTK-mean": 1.0, "RNTK-bi-last": 1.0, "RNTK-bi-mean": 1.0}
@@ -530,10 +535,11 @@ def test_report_on_partial_results(tmp_path, fake_published, capsys):
     assert "| DTW | 2 | 88.00 | 80.33 | 2/0/0 | 0.5 | 1 |" in lines
     assert "| X (published) | 2 | 98.00 | 100.00 | 0/1/1 | 1 | 1 |" in lines
 
-    # 4. Regret: GunPoint 98 - 96, Coffee 0; ArrowHead and Beef have no variants.
+    # 4. Regret: GunPoint 98 - 96 (vote) and 98 - 90 (best candidate), Coffee 0; ArrowHead
+    # and Beef have no variants; Coffee has no best-candidate accuracy, so no mean of it.
     heads = "last 90.00, mean 96.00, bi-last 92.00, bi-mean 98.00"
-    assert f"| GunPoint | mean | 96.00 | {heads} | bi-mean | 2.00 |" in lines
-    assert "Mean regret over 2 sets: 1.00 points (positive on 1 sets)." in text
+    assert f"| GunPoint | mean | 90.00 | 96.00 | {heads} | bi-mean | 8.00 | 2.00 |" in lines
+    assert "Mean regret over 2 sets: vote 1.00 points (positive on 1 sets)." in text
     assert "diagnostic" in text
 
     # 5. Wall time: 9 units of 10 s and a failed one of 5 s.

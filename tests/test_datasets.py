@@ -11,6 +11,7 @@ from rntk.datasets import (
     ROOT_ENVIRONMENT_VARIABLE,
     DatasetError,
     DatasetNotFoundError,
+    DatasetWarning,
     available_ucr,
     load_ucr,
     read_ts,
@@ -178,6 +179,45 @@ def test_read_ts_errors_name_the_file_and_line(tmp_path, text, line, phrase):
     assert phrase in str(excinfo.value)
 
 
+@pytest.mark.parametrize("target", ["nan", "NaN", "inf", "-Infinity"])
+def test_read_ts_refuses_non_finite_regression_targets(tmp_path, target):
+    path = write(tmp_path / "R_TRAIN.ts", f"@targetLabel true\n@data\n1,2:0.5\n3,4:{target}\n")
+    with pytest.raises(DatasetError) as excinfo:
+        read_ts(path)
+    assert_error_at(excinfo, path, 4)
+    assert f"target {target!r} is not a finite number" in str(excinfo.value)
+
+
+def test_read_ts_series_length_is_checked_only_with_equal_length_true(tmp_path):
+    """@seriesLength alone does not promise equal lengths: only @equalLength true does."""
+    for equal_length in ("", "@equalLength false\n"):
+        text = f"{equal_length}@seriesLength 3\n@classLabel true a\n@data\n1,2,3:a\n4,5:a\n"
+        X, _ = read_ts(write(tmp_path / "a.ts", text))
+        assert [x[:, 0].tolist() for x in X] == [[1, 2, 3], [4, 5]]
+    text = "@equalLength true\n@seriesLength 3\n@classLabel true a\n@data\n1,2,3:a\n4,5:a\n"
+    path = write(tmp_path / "b.ts", text)
+    with pytest.raises(DatasetError, match="2 values where @seriesLength is 3") as excinfo:
+        read_ts(path)
+    assert_error_at(excinfo, path, 6)
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("@dimensions 0", "@dimensions must be followed by a positive integer, got '0'"),
+        ("@seriesLength -4", "@seriesLength must be followed by a positive integer, got '-4'"),
+        ("@DIMENSIONS", "@DIMENSIONS must be followed by a positive integer, got nothing"),
+        ("@dimensions 2 3", "@dimensions must be followed by a positive integer, got '2 3'"),
+    ],
+)
+def test_read_ts_header_integers_name_the_key_and_the_value(tmp_path, line, shown):
+    path = write(tmp_path / "a.ts", f"# header\n{line}\n@classLabel true a\n@data\n1:a\n")
+    with pytest.raises(DatasetError) as excinfo:
+        read_ts(path)
+    assert_error_at(excinfo, path, 2)
+    assert shown in str(excinfo.value)
+
+
 @pytest.mark.parametrize(
     ("text", "phrase"),
     [("@classLabel true a\n", "no @data"), ("@classLabel true a\n@data\n\n", "no data")],
@@ -317,6 +357,27 @@ def test_read_ucr_txt_whitespace_and_float_labels(tmp_path):
     assert y.tolist() == ["0.5", "low"]
 
 
+def test_integer_labels_are_never_merged_by_float_rounding(tmp_path):
+    """Labels beyond 2**53 keep their text; integers below it are written as integers."""
+    tsv = (
+        "9007199254740993\t1\n9007199254740992\t2\n9007199254740992.0\t3\n"
+        "9007199254740994.0\t4\n1e20\t5\n-1.5e1\t6\n+7\t7\n"
+    )
+    _, y = read_ucr_tsv(write(tmp_path / "a.tsv", tsv))
+    assert y.tolist() == [
+        "9007199254740993",  # not the neighbouring float 9007199254740992
+        "9007199254740992",  # 2**53: every integer up to here is a float64
+        "9007199254740992",
+        "9007199254740994.0",  # beyond 2**53: kept as written
+        "1e20",
+        "-15",
+        "7",
+    ]
+    txt = "1.0000000e+00 1\n9.007199254740993e+15 2\n9.007199254740992e+15 3\n"
+    _, y = read_ucr_txt(write(tmp_path / "a.txt", txt))
+    assert y.tolist() == ["1", "9.007199254740993e+15", "9007199254740992"]
+
+
 def test_read_ucr_txt_malformed_line(tmp_path):
     path = write(tmp_path / "a.txt", "1 2 3\n1 2 3,4\n")
     with pytest.raises(DatasetError) as excinfo:
@@ -357,6 +418,33 @@ def archive(tmp_path):
 def test_available_ucr_lists_complete_sets_in_every_layout(archive, monkeypatch):
     monkeypatch.setattr(datasets, "_bundled_folders", list)
     assert available_ucr(archive) == ["Flat", "Nested", "Old"]
+
+
+@pytest.mark.parametrize(
+    ("split", "text", "why"),
+    [
+        ("Broken_TRAIN.ts", "@dimensions 0\n@data\n1\n", "@dimensions must be followed"),
+        ("Broken_TRAIN.tsv", "1\t1\t2\n\t3\t4\n", "line 2: the class label is empty"),
+    ],
+)
+def test_available_ucr_lists_the_good_sets_and_warns_about_a_bad_file(
+    archive, monkeypatch, split, text, why
+):
+    monkeypatch.setattr(datasets, "_bundled_folders", list)
+    bad = write(archive / "Broken" / split, text)
+    write(archive / "Broken" / split.replace("TRAIN", "TEST"), text)
+    with pytest.warns(DatasetWarning) as record:
+        names = available_ucr(archive)
+    assert names == ["Flat", "Nested", "Old"]
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert str(bad) in message and why in message and "'Broken'" in message
+    assert record[0].filename == __file__  # the warning points at the caller
+    assert issubclass(DatasetWarning, UserWarning)
+    # kind="all" reads no file: the set is found, and loading it raises the error
+    assert available_ucr(archive, kind="all") == ["Broken", "Flat", "Nested", "Old"]
+    with pytest.raises(DatasetError, match=why):
+        load_ucr("Broken", root=archive)
 
 
 def test_load_ucr_reads_both_splits(archive):

@@ -63,6 +63,46 @@ def test_list_items_may_carry_trailing_nan():
     np.testing.assert_array_equal(rntk.kernel(padded_items), rntk.kernel([x, y]))
 
 
+@pytest.mark.parametrize("dtype", [object, "Float64"])
+def test_pandas_frames_of_object_and_nullable_dtype_are_read_as_float64(dtype):
+    pd = pytest.importorskip("pandas")
+    # A missing value at the end of a row is padding, as NaN is: the rows have lengths 3 and 2.
+    frame = pd.DataFrame([[0.5, -1.0, 2.0], [1.5, 0.25, None]], dtype=dtype)
+    expected = [np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25])]
+    batch = as_sequences(frame)
+    np.testing.assert_array_equal(batch.lengths, [3, 2])
+    np.testing.assert_array_equal(batch.sequence(1)[:, 0], expected[1])
+    np.testing.assert_array_equal(rntk.kernel(frame), rntk.kernel(expected))
+    np.testing.assert_array_equal(rntk.RNTK().diag(frame), rntk.RNTK().diag(expected))
+    # pandas.NA inside a series is a missing value there, refused as NaN is
+    gappy = pd.DataFrame([[0.5, None, 2.0]], dtype=dtype)
+    with pytest.raises(ValueError, match=r"X: sequence 0 has NaN at step 1"):
+        rntk.kernel(gappy)
+
+
+def test_pandas_nullable_integers_and_series_in_a_list_are_read_as_float64():
+    pd = pytest.importorskip("pandas")
+    items = [pd.Series([1, 2, 3], dtype="Int64"), pd.Series([4.0, pd.NA], dtype="Float64")]
+    batch = as_sequences(items)
+    np.testing.assert_array_equal(batch.lengths, [3, 1])
+    np.testing.assert_array_equal(batch.sequence(0)[:, 0], [1.0, 2.0, 3.0])
+    mixed = pd.DataFrame({"a": [1.0, 2.0], "b": pd.array([3.0, None], dtype="Float64")})
+    np.testing.assert_array_equal(as_sequences(mixed).lengths, [2, 1])
+
+
+@pytest.mark.parametrize(
+    "cells, shown",
+    [([["0.5", "1.5"]], "'0.5'"), ([[0.5, 1j]], "complex"), ([[0.5, [1.0, 2.0]]], "sequence")],
+    ids=["text", "complex", "nested"],
+)
+def test_pandas_frames_of_other_objects_are_refused_naming_the_argument(cells, shown):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(cells, dtype=object)
+    with pytest.raises(TypeError, match=r"X2 must hold real numbers") as excinfo:
+        rntk.kernel(GOOD, frame)
+    assert shown in str(excinfo.value)
+
+
 def test_sequences_are_aligned_at_their_last_step():
     """With sigma_w = 0 the network has no memory: the kernel sees the last steps only."""
     rng = np.random.default_rng(0)

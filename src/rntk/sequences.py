@@ -11,7 +11,13 @@ them through :func:`as_sequences`, so the rules live here once:
   longer series whose last steps are 0, and the kernel sees them), and a
   masked array is refused rather than have its mask dropped (pass
   ``X.filled(np.nan)`` when the masked steps are trailing padding);
-* a list of 1-D ``(T_i,)`` or 2-D ``(T_i, m)`` arrays of different lengths.
+* a list of 1-D ``(T_i,)`` or 2-D ``(T_i, m)`` arrays of different lengths;
+* pandas objects, read as the NumPy arrays they hold: a DataFrame ``(n, T)``, or
+  Series as the items of a list. Columns of ``object`` dtype or of a nullable
+  dtype (``Float64``, ``Int64``, ``boolean``) are converted to float64, their
+  missing values (``pd.NA``, ``None``) becoming NaN, which then follows the NaN
+  rules above: trailing missing values are padding, one inside a series is an
+  error. Text in an ``object`` column is refused, not parsed.
 
 Steps come before features. Data stored channels first, a 3-D array ``(n,
 channels, T)`` or a list of ``(channels, T_i)`` arrays (aeon, sktime), goes
@@ -113,7 +119,11 @@ class SequenceBatch:
 
 
 def _as_real_array(value, name: str) -> np.ndarray:
-    """``value`` as a float64 array, refusing strings, objects and complex numbers."""
+    """``value`` as a float64 array, refusing strings, objects and complex numbers.
+
+    pandas objects of ``object`` or nullable dtype are the exception: they are
+    converted by ``_pandas_as_float``.
+    """
     if isinstance(value, np.ma.MaskedArray):
         raise TypeError(
             f"{name} is a masked array; its mask would be ignored. Mark padding with NaN "
@@ -123,9 +133,45 @@ def _as_real_array(value, name: str) -> np.ndarray:
         array = np.asarray(value)
     except ValueError as error:  # ragged nesting, e.g. steps of different sizes
         raise ValueError(f"{name} is not a regular array: {error}") from None
+    if array.dtype == object and _is_pandas_like(value):
+        return _pandas_as_float(value, array, name)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers, got an array of dtype {array.dtype}")
     return array.astype(np.float64, copy=False)
+
+
+def _is_pandas_like(value) -> bool:
+    """Whether ``value`` is a pandas DataFrame or Series, told by duck typing.
+
+    pandas is not a dependency and is never imported: anything with pandas'
+    ``isna`` and ``to_numpy`` methods is treated as a pandas object.
+    """
+    return callable(getattr(value, "isna", None)) and callable(getattr(value, "to_numpy", None))
+
+
+def _pandas_as_float(value, cells: np.ndarray, name: str) -> np.ndarray:
+    """The ``object`` array ``cells`` of pandas object ``value`` as float64, missing as NaN.
+
+    Object and nullable extension dtypes (``Float64``, ``Int64``) reach NumPy as
+    ``object`` arrays holding ``pd.NA`` or ``None`` where a value is missing;
+    pandas' own ``isna`` says where, so pandas need not be imported.
+    """
+    missing = np.asarray(value.isna(), dtype=bool)
+    cells = np.where(missing, np.nan, cells)
+    kind = f"pandas {type(value).__name__}"
+    text = next((cell for cell in cells.flat if isinstance(cell, (str, bytes))), None)
+    if text is not None:
+        raise TypeError(
+            f"{name} must hold real numbers, got the text {text!r} in a {kind}; convert "
+            "it first, e.g. with pandas.to_numeric"
+        )
+    try:
+        return cells.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        hint = f"; a Series of sequences is read as list({name})" if cells.ndim == 1 else ""
+        raise TypeError(
+            f"{name} must hold real numbers; a value of the {kind} is not one ({error}){hint}"
+        ) from None
 
 
 def _trailing_padding_length(sequence: np.ndarray) -> int:

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from helpers import pad_with_nan, random_sequences
-from scipy import stats
+from scipy import linalg, stats
 
 import rntk
-from rntk.nystroem import Nystroem, _PartialCholesky, _randomly_pivoted
+from rntk.nystroem import Nystroem, _greedy_pivots, _PartialCholesky, _randomly_pivoted
 
 METHODS = ("uniform", "rpcholesky", "greedy")
 
@@ -141,6 +141,23 @@ def test_features_of_new_sequences_match_the_pseudo_inverse_formula(unequal_sequ
 
 
 @pytest.mark.parametrize("method", METHODS)
+def test_features_are_the_symmetric_map(unequal_sequences, method):
+    """The features themselves, not only their inner products: F = K(X, L) K_LL^(-1/2) with
+    the symmetric square root (any F Q with Q orthogonal has the same F F^T)."""
+    rng = np.random.default_rng(18)
+    new = random_sequences(rng, rng.integers(2, 30, size=15), n_features=2)
+    kernel = rntk.RNTK(depth=2, sigma_b=0.5)
+    nystroem = Nystroem(kernel, 8, landmarks=method, random_state=3).fit(unequal_sequences)
+    landmarks = [unequal_sequences[i] for i in nystroem.landmark_indices_]
+    root = linalg.sqrtm(rntk.kernel(landmarks, depth=2, sigma_b=0.5))
+    cross = rntk.kernel(new, landmarks, depth=2, sigma_b=0.5)
+    expected = linalg.solve(root, cross.T, assume_a="sym").T
+    assert nystroem.rank_ == 8
+    assert relative_error(nystroem.transform(new), expected) <= 1e-9
+    assert relative_error(nystroem.transform(landmarks), root) <= 1e-9
+
+
+@pytest.mark.parametrize("method", METHODS)
 def test_error_decreases_with_the_number_of_components(unequal_sequences, method):
     kernel = rntk.RNTK()
     exact = kernel(unequal_sequences)
@@ -177,6 +194,26 @@ def test_greedy_picks_follow_pivoted_cholesky(unequal_sequences, clustered):
     kernel = rntk.RNTK(activation="erf", depth=2)
     picks = Nystroem(kernel, n_picks, landmarks="greedy").fit(sequences).landmark_indices_
     assert picks.tolist() == reference_pivoted_cholesky(kernel(sequences), n_picks)
+
+
+def test_greedy_ties_go_to_the_lowest_index():
+    """One-step sequences along orthogonal axes (erf, no bias): the kernel is diagonal (to
+    rounding far below its entries), with two values on the diagonal, each repeated."""
+    scales = [1.0, 1.0, 2.0, 1.0, 2.0]
+    X = [scale * np.eye(5)[i][None, :] for i, scale in enumerate(scales)]
+    kernel = rntk.RNTK(activation="erf", sigma_b=0.0)
+    diagonal = kernel.diag(X)
+    assert diagonal[2] == diagonal[4] > diagonal[0] == diagonal[1] == diagonal[3]
+    picks = Nystroem(kernel, 5, landmarks="greedy").fit(X).landmark_indices_
+    assert picks.tolist() == [2, 4, 0, 1, 3]
+
+
+@pytest.mark.parametrize("largest_round", [1, 2, 8])
+def test_greedy_ties_go_to_the_lowest_index_in_rounds_of_every_size(largest_round):
+    gram = np.diag([1.0, 3.0, 1.0, 3.0, 1.0, 1.0])
+    cholesky = _PartialCholesky(np.diag(gram), 6, np.finfo(float).eps)
+    _greedy_pivots(cholesky, lambda rows: gram[rows], largest_round)
+    assert cholesky.pivots == [1, 3, 0, 2, 4, 5]
 
 
 @pytest.mark.parametrize("clustered", [False, True])

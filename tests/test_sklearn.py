@@ -10,6 +10,7 @@ import pytest
 
 pytest.importorskip("sklearn")
 
+from scipy import stats  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.kernel_ridge import KernelRidge  # noqa: E402
 from sklearn.linear_model import RidgeClassifier  # noqa: E402
@@ -158,6 +159,52 @@ def test_predict_takes_other_lengths_but_not_other_features():
         (RNTKClassifierCV(n_repeats=0), None, ValueError, "n_repeats"),
         (RNTKClassifierCV(cv=1), None, ValueError, "cv must be at least 2"),
         (RNTKFeatures(n_components=4, landmarks="best"), None, ValueError, "landmarks"),
+        # All-zero sequences with sigma_b=0: the kernel is 0, and so is the trace divisor.
+        (
+            RNTKClassifier(kernel_scaling="trace", sigma_b=0.0),
+            (np.zeros((12, 5)), np.arange(12) % 2),
+            ValueError,
+            "kernel_scaling='trace' divides the kernel by the mean of its diagonal over the "
+            "training samples, which is 0 here.*pass kernel_scaling=None",
+        ),
+        (
+            RNTKRegressor(kernel_scaling="trace", normalize=True, sigma_b=0.0),
+            (np.zeros((12, 5)), np.arange(12.0)),
+            ValueError,
+            "which is 0 here.*pass kernel_scaling=None",
+        ),
+        (
+            RNTKClassifierCV(sigma_b=0.0),
+            (np.zeros((12, 5)), np.arange(12) % 2),
+            ValueError,
+            "fitting samples of split 0, which is 0 here.*leave 'trace' out of kernel_scalings",
+        ),
+        (RNTKClassifierCV([]), None, ValueError, "param_grid is an empty list: give at least one"),
+        (RNTKClassifierCV(cv="a"), None, ValueError, "cv must be an int, a splitter"),
+        (
+            RNTKClassifierCV(cv=[(np.arange(6), np.arange(6, 19))]),
+            None,
+            ValueError,
+            r"cv: the validation part of split 0 holds index 12, outside 0\.\.11",
+        ),
+        (
+            RNTKClassifierCV(cv=[(np.arange(6), [])]),
+            None,
+            ValueError,
+            "cv: the validation part of split 0 must be a non-empty 1-D array of sample indices",
+        ),
+        (
+            RNTKClassifierCV({"sigma_w": (s for s in [1.2, 1.4])}),
+            None,
+            ValueError,
+            r"param_grid\['sigma_w'\] must be a non-empty list of values \(a generator is used up",
+        ),
+        (
+            RNTKClassifierCV({"sigma_w": [1.2]} for _ in range(2)),
+            None,
+            TypeError,
+            "param_grid must be a dict or a list of dicts",
+        ),
     ],
 )
 def test_bad_parameters_and_inputs_name_the_argument(estimator, fit_args, error, message):
@@ -242,6 +289,42 @@ def test_regressor_std_is_the_gaussian_process_posterior(options):
     # (conditioning on that one noisy observation alone gives k alpha / (k + alpha)).
     assert np.all(predicted_std[-2:] <= np.sqrt(alpha) * (1 + 1e-12)), predicted_std
     assert predicted_std[:-2].max() > np.sqrt(alpha)  # and the bound is not vacuous here
+
+
+@pytest.mark.parametrize("estimator_class", [RNTKRegressor, RNTKClassifier])
+def test_trace_scaling_of_the_cosine_form_divides_by_its_mean_diagonal(estimator_class):
+    """normalize=True then kernel_scaling="trace": the divisor is the mean of the cosine
+    form's diagonal, 1 on a sequence and 0 on one whose kernel is 0 (all-zero, sigma_b=0)."""
+    X, y = regression_data(9)
+    X = [np.zeros_like(x) if i < 5 else x for i, x in enumerate(X)]  # 5 zero sequences
+    y = y if estimator_class is RNTKRegressor else (y > np.median(y)).astype(int)
+    X_train, y_train, X_test = X[:16], y[:16], X[16:] + X[3:6]
+    cosine = rntk.kernel(X_train, sigma_b=0.0, normalize=True)
+    cross = rntk.kernel(X_test, X_train, sigma_b=0.0, normalize=True)
+    divisor = np.mean(np.diag(cosine))
+    assert divisor == 11 / 16  # neither 1 nor the raw kernel's mean diagonal
+    assert not np.isclose(np.mean(np.diag(rntk.kernel(X_train, sigma_b=0.0))), divisor)
+    model = estimator_class(kernel_scaling="trace", normalize=True, sigma_b=0.0)
+    model.fit(X_train, y_train)
+    if estimator_class is RNTKRegressor:
+        reference = KernelRidge(alpha=1.0, kernel="precomputed").fit(cosine / divisor, y_train)
+        np.testing.assert_allclose(
+            model.predict(X_test), reference.predict(cross / divisor), rtol=1e-9, atol=1e-12
+        )
+        unscaled = KernelRidge(alpha=1.0, kernel="precomputed").fit(cosine, y_train)
+        assert not np.allclose(model.predict(X_test), unscaled.predict(cross), rtol=1e-3)
+    else:
+        reference = SVC(kernel="precomputed").fit(cosine / divisor, y_train)
+        np.testing.assert_allclose(
+            model.decision_function(X_test),
+            reference.decision_function(cross / divisor),
+            rtol=1e-9,
+            atol=1e-12,
+        )
+        unscaled = SVC(kernel="precomputed").fit(cosine, y_train)
+        assert not np.allclose(
+            model.decision_function(X_test), unscaled.decision_function(cross), rtol=1e-3
+        )
 
 
 def test_regressor_with_time_is_gradient_flow():
@@ -361,6 +444,93 @@ def test_cv_skips_and_records_grid_points_that_overflow():
     assert {params["sigma_w"] for params in search.cv_results_["params"]} == {1.0}
     with pytest.raises(rntk.KernelOverflowError, match="every grid point"):
         RNTKClassifierCV({"sigma_w": [40.0]}, Cs=(1.0,)).fit(X, y)
+
+
+def test_cv_records_every_grid_point_whose_kernel_overflows_or_underflows(monkeypatch):
+    """Either error at a grid point skips it; the search goes on with the others."""
+
+    class FailingRNTK(rntk.RNTK):
+        # sigma_w=0.5 stands for a kernel that overflows, 0.25 for one that underflows.
+        def __call__(self, X, X2=None, **options):
+            sigma_w = float(self.hyperparameters.sigma_w[0])
+            if sigma_w == 0.5:
+                raise rntk.KernelOverflowError("overflow at sigma_w=0.5")
+            if sigma_w == 0.25:
+                raise rntk.KernelUnderflowError("underflow at sigma_w=0.25")
+            return super().__call__(X, X2, **options)
+
+    X, y = two_classes(11, n=12)
+    expected = RNTKClassifierCV({"sigma_w": [1.3]}, Cs=(1.0,), n_repeats=1).fit(X, y)
+    monkeypatch.setattr("rntk.sklearn.RNTK", FailingRNTK)
+    search = RNTKClassifierCV({"sigma_w": [0.5, 1.3, 0.25]}, Cs=(1.0,), n_repeats=1).fit(X, y)
+    assert search.overflowed_params_ == [{"sigma_w": 0.5}, {"sigma_w": 0.25}]
+    assert search.cv_results_["grid_point"].tolist() == [1, 1]
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], expected.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(search.predict(X), expected.predict(X))
+    with pytest.raises(rntk.KernelUnderflowError, match="every grid point.*underflow at sigma_w"):
+        RNTKClassifierCV({"sigma_w": [0.5, 0.25]}, Cs=(1.0,), n_repeats=1).fit(X, y)
+
+
+@pytest.mark.parametrize("index", [99, 2, -1, 1.0, True])
+def test_refit_candidate_index_must_be_a_row_of_cv_results(index):
+    X, y = two_classes(12, n=12)
+    search = RNTKClassifierCV(Cs=(1.0,), n_repeats=1).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
+    with pytest.raises(
+        ValueError,
+        match=rf"index must be a row of cv_results_, an integer from 0 to 1, got {index!r}",
+    ):
+        search.refit_candidate(index, X, y)
+
+
+@pytest.mark.parametrize("search_class", ["rntk", "kernel"])
+@pytest.mark.parametrize(("n", "n_splits"), [(299, 15), (300, 5)])
+def test_n_repeats_auto_repeats_three_times_below_300_samples(search_class, n, n_splits):
+    rng = np.random.default_rng(22)
+    X, y = rng.standard_normal((n, 3)), np.arange(n) % 2
+    options = {"Cs": (1.0,), "kernel_scalings": ("trace",)}
+    if search_class == "rntk":
+        search = RNTKClassifierCV(**options)
+    else:
+        search = KernelClassifierCV(lambda X, X2=None: X @ (X if X2 is None else X2).T, **options)
+    assert search.fit(X, y).n_splits_ == n_splits
+
+
+def small_kernel_search():
+    """A search whose candidates tie in part: 3 gammas x 2 scalings x 3 C, 5 splits."""
+    X, y = vector_classes(23, n=25)
+    search = KernelClassifierCV(
+        rbf_kernel, {"gamma": [0.001, 0.1, 10.0]}, Cs=(0.01, 1.0, 100.0), n_repeats=1
+    )
+    return search.fit(X, y)
+
+
+def test_rank_test_score_ties_share_the_best_rank_as_in_grid_search():
+    results = small_kernel_search().cv_results_
+    means, ranks = results["mean_test_score"], results["rank_test_score"]
+    assert 1 < len(set(means.tolist())) < len(means)  # ties, and more than one score
+    # GridSearchCV's rule: rankdata(-means, method="min"), as int32.
+    np.testing.assert_array_equal(ranks, stats.rankdata(-means, method="min"))
+    assert ranks.dtype == np.int32
+    # No split: every candidate is unscored, and all tie first, as in GridSearchCV.
+    rng = np.random.default_rng(14)
+    single = KernelClassifierCV(rbf_kernel, {"gamma": [0.1, 1.0]}, Cs=(0.1, 1.0))
+    with pytest.warns(UserWarning, match="no class of y has two training samples"):
+        single.fit(rng.standard_normal((4, 3)), np.arange(4))
+    assert single.cv_results_["rank_test_score"].tolist() == [1] * 8
+
+
+def test_std_test_score_has_one_entry_per_candidate():
+    search = small_kernel_search()
+    results = search.cv_results_
+    n_candidates = len(results["params"])
+    splits = np.stack([results[f"split{i}_test_score"] for i in range(search.n_splits_)], axis=1)
+    assert splits.shape == (n_candidates, 5) and n_candidates == 18
+    assert results["std_test_score"].shape == (n_candidates,)
+    np.testing.assert_allclose(results["std_test_score"], splits.std(axis=1), rtol=1e-12)
+    assert np.any(results["std_test_score"] > 0)
 
 
 def test_cv_small_class_gets_fewer_folds_and_large_sets_no_repeats():
@@ -725,20 +895,24 @@ def test_kernel_cv_ties_go_to_the_first_candidate():
     )
 
 
-def test_kernel_cv_skips_grid_points_that_overflow():
+def test_kernel_cv_skips_grid_points_that_overflow_or_underflow():
     X, y = vector_classes(18, n=20)
 
     def kernel(X, X2=None, *, scale):
         if scale > 1e100:
             raise rntk.KernelOverflowError(f"scale {scale} is too large")
+        if scale < 1e-100:
+            raise rntk.KernelUnderflowError(f"scale {scale} is too small")
         return scale * rbf_kernel(X, X2, gamma=0.1)
 
-    search = KernelClassifierCV(kernel, {"scale": [1.0, 1e200, 3.0]}, Cs=(1.0,), n_repeats=1)
-    search.fit(X, y)
-    assert search.overflowed_params_ == [{"scale": 1e200}]
-    np.testing.assert_array_equal(search.cv_results_["grid_point"], [0, 0, 2, 2])
+    grid = {"scale": [1.0, 1e200, 1e-200, 3.0]}
+    search = KernelClassifierCV(kernel, grid, Cs=(1.0,), n_repeats=1).fit(X, y)
+    assert search.overflowed_params_ == [{"scale": 1e200}, {"scale": 1e-200}]
+    np.testing.assert_array_equal(search.cv_results_["grid_point"], [0, 0, 3, 3])
     with pytest.raises(rntk.KernelOverflowError, match="every grid point.*scale 1e.200 is too"):
         KernelClassifierCV(kernel, {"scale": [1e200]}).fit(X, y)
+    with pytest.raises(rntk.KernelUnderflowError, match="every grid point.*scale 1e-200 is too"):
+        KernelClassifierCV(kernel, {"scale": [1e200, 1e-200]}).fit(X, y)
 
 
 @pytest.mark.parametrize(
@@ -753,6 +927,12 @@ def test_kernel_cv_skips_grid_points_that_overflow():
         (KernelClassifierCV(lambda X, X2=None: np.full((20, 20), np.nan)), "NaN or infinite"),
         (KernelClassifierCV(rbf_kernel, Cs=[-1.0]), "Cs must be"),
         (KernelClassifierCV(rbf_kernel, kernel_scalings=["l2"]), "kernel_scalings"),
+        (
+            KernelClassifierCV(lambda X, X2=None: np.zeros((len(X), len(X)))),
+            "which is 0 here.*leave 'trace' out of kernel_scalings",
+        ),
+        (KernelClassifierCV(rbf_kernel, cv="a"), "cv must be an int"),
+        (KernelClassifierCV(rbf_kernel, []), "param_grid is an empty list"),
     ],
 )
 def test_kernel_cv_bad_parameters_name_the_argument(search, message):

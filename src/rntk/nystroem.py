@@ -92,6 +92,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+from dataclasses import replace
 
 import numpy as np
 
@@ -113,10 +114,14 @@ DEFAULT_BATCH_SIZE = 4096
 PIVOT_ROUND_BYTES = 64 * 2**20
 
 
-def _check_kernel(kernel) -> RNTK:
+def _check_rntk(kernel) -> RNTK:
     if not isinstance(kernel, RNTK):
         raise TypeError(f"kernel must be an rntk.RNTK, got {type(kernel).__name__}")
-    if len(kernel.get) != 1:
+    return kernel
+
+
+def _check_kernel(kernel) -> RNTK:
+    if len(_check_rntk(kernel).get) != 1:
         raise ValueError(
             f"kernel must give a single kernel (get='ntk' or get='nngp') for Nystroem "
             f"features, got get={kernel.get!r}; use one Nystroem per kernel"
@@ -300,8 +305,12 @@ class Nystroem:
         or ``get="nngp"``). Its ``n_jobs``, ``executor`` (threads by default,
         or e.g. a Dask client's executor), ``block_size`` and ``dtype`` apply
         to every kernel evaluation here. Its own progress bar is not shown;
-        ask ``transform`` for one. The kernel is read at each call: change
-        its hyperparameters only before ``fit``.
+        ask ``transform`` for one. ``fit`` keeps a copy (``kernel_``), and
+        ``transform`` computes the features of that kernel, whatever the
+        activation, scales, head, ``get``, ``normalize`` or ``dtype`` of
+        ``kernel`` become after ``fit``; its execution options (``n_jobs``,
+        ``executor``, ``block_size``) are read at each call, so that a fitted
+        map can run on another executor.
     n_components : int
         Number of landmarks, which is also the number of features; between 1
         and the number of sequences given to ``fit``.
@@ -330,6 +339,8 @@ class Nystroem:
 
     Attributes
     ----------
+    kernel_ : rntk.RNTK
+        A copy of ``kernel`` as it was at ``fit``: the kernel of the features.
     landmark_indices_ : ndarray of shape (n_components_,), int
         Positions in the ``fit`` data of the landmarks, in the order chosen.
     landmarks_ : list of ndarray of shape (T_i, m)
@@ -437,6 +448,7 @@ class Nystroem:
         inverse_root = np.zeros_like(eigenvalues)
         inverse_root[kept] = eigenvalues[kept] ** -0.5
 
+        self.kernel_ = kernel
         self.landmark_indices_ = np.asarray(indices, dtype=np.intp)
         self.landmarks_ = [landmark_batch.sequence(i) for i in range(n_components)]
         self.n_components_ = n_components
@@ -445,7 +457,7 @@ class Nystroem:
         return self
 
     def transform(self, X, *, progress: bool = False) -> np.ndarray:
-        """Features of the sequences of ``X``: ``k(X, landmarks) @ normalization_``.
+        """Features of the sequences of ``X``: ``kernel_(X, landmarks_) @ normalization_``.
 
         Computed ``batch_size`` sequences at a time, so that besides the
         output and one validated copy of ``X`` the memory is bounded by
@@ -476,7 +488,7 @@ class Nystroem:
         if not hasattr(self, "normalization_"):
             raise ValueError("this Nystroem is not fitted yet: call fit(X) before transform(X)")
         check_flag(progress, "progress")
-        kernel = _quiet(_check_kernel(self.kernel))
+        kernel = self._fitted_kernel()
         batch_size = check_positive_integer(self.batch_size, "batch_size")
         landmark_batch = as_sequences(self.landmarks_, "landmarks_")
         batch = as_sequences(X, "X")
@@ -499,6 +511,16 @@ class Nystroem:
         finally:
             bar.close()
         return features
+
+    def _fitted_kernel(self) -> RNTK:
+        """``kernel_``, run with the execution options that ``kernel`` has now."""
+        now = _check_rntk(self.kernel).options
+        kernel = copy.copy(self.kernel_)
+        # normalize and dtype change the values: they stay as fitted.
+        kernel.options = replace(
+            now, normalize=self.kernel_.normalize, dtype=self.kernel_.dtype, progress=False
+        )
+        return kernel
 
     def fit_transform(self, X, y=None, *, progress: bool = False) -> np.ndarray:
         """``fit(X)`` then ``transform(X, progress=progress)``."""

@@ -43,7 +43,15 @@ Scale of the kernel
     same as multiplying ``C`` by it. ``kernel_scaling="trace"`` divides the
     kernel by the mean of its diagonal over the training sequences, so that one
     grid of ``C`` (or ``alpha``) suits kernels of any scale; ``normalize=True``
-    is the cosine form. :class:`RNTKClassifierCV` chooses between the two.
+    is the cosine form, and with both the divisor is the mean of the cosine
+    form's diagonal. :class:`RNTKClassifierCV` chooses between the two.
+Fitted state
+    A fitted estimator predicts from what it fitted: ``fit`` records its
+    parameters in ``fitted_params_`` and builds from them everything that
+    ``predict`` and ``transform`` read (the kernel ``kernel_``, the scaling, the
+    SVM...), so ``set_params`` takes effect at the next ``fit``. ``fit`` first
+    discards the previous fit: a ``fit`` that raises leaves the estimator
+    unfitted, never half of one fit and half of another.
 """
 
 from __future__ import annotations
@@ -53,11 +61,11 @@ import itertools
 import numbers
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, sparse
+from scipy import linalg, sparse, stats
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.svm import SVC
@@ -70,7 +78,7 @@ from ._kernel import RNTK
 from .nystroem import DEFAULT_BATCH_SIZE, Nystroem
 from .predict import gradient_flow_mean, kernel_ridge_regression
 from .progress import ProgressBar
-from .recursion import KernelOverflowError
+from .recursion import KernelOverflowError, KernelUnderflowError
 from .scheduling import inverse_root
 from .sequences import SequenceBatch, as_sequences
 
@@ -101,7 +109,35 @@ KERNEL_PARAMETERS = tuple(
 )
 
 
-class _RNTKEstimator(BaseEstimator):
+class _FittedState:
+    """The fitted state of every estimator here: prediction reads only what ``fit`` stored.
+
+    ``fit`` starts with :meth:`_discard_fit` and ends with :meth:`_record_fit`,
+    which stores the parameters it used in ``fitted_params_``; the estimator
+    is fitted once that exists. Everything else ``predict`` reads (the kernel,
+    the scaling, the SVM...) is built by ``fit`` from those parameters, so
+    ``set_params`` takes effect at the next ``fit``.
+    """
+
+    def _discard_fit(self) -> None:
+        """Delete the attributes of a previous fit (names ending in ``_``).
+
+        A ``fit`` that raises then leaves the estimator unfitted, instead of
+        half of the previous fit and half of this one.
+        """
+        for name in [name for name in vars(self) if name.endswith("_")]:
+            delattr(self, name)
+
+    def _record_fit(self):
+        """Store the parameters of the ``fit`` that succeeded; returns the estimator."""
+        self.fitted_params_ = self.get_params(deep=False)
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "fitted_params_")
+
+
+class _RNTKEstimator(_FittedState, BaseEstimator):
     """Kernel parameters, input validation and the scaled Gram matrices shared by the estimators."""
 
     #: Kernel parameters that a subclass replaces by its own.
@@ -143,8 +179,10 @@ class _RNTKEstimator(BaseEstimator):
         # tslearn convention) and NaN inside a sequence raises a ValueError.
         return tags
 
-    def _kernel(self, get: str | tuple[str, str], **grid_point) -> RNTK:
-        """The raw kernel (never normalised: the estimators scale it themselves)."""
+    def _kernel(self, get: str | tuple[str, str] | None = None, **grid_point) -> RNTK:
+        """The raw kernel, ``get`` (default: ``kernel``) at the current parameters and
+        ``grid_point`` (never normalised: the estimators scale it themselves)."""
+        get = self.kernel if get is None else get
         arguments = {p.name: getattr(self, p.name) for p in self._kernel_parameters()}
         arguments.update(grid_point)
         arguments["normalize"] = False
@@ -202,11 +240,30 @@ def _as_batch(X, name: str) -> SequenceBatch:
     return as_sequences(X, name)
 
 
+def _same_sequences(batch: SequenceBatch, other: SequenceBatch) -> bool:
+    """Whether two validated batches hold the same sequences in the same order."""
+    return np.array_equal(batch.lengths, other.lengths) and np.array_equal(
+        batch.steps_from_end, other.steps_from_end
+    )
+
+
 def _check_targets_length(y: np.ndarray, batch: SequenceBatch) -> None:
     if y.shape[0] != batch.n_sequences:
         raise ValueError(
             f"y has {y.shape[0]} entries but X holds {batch.n_sequences} sequences; they must match"
         )
+
+
+def _trace_divisor(diagonal: np.ndarray, samples: str, remedy: str) -> float:
+    """The divisor of the trace scaling, the mean of ``diagonal``, refused unless positive."""
+    divisor = float(np.mean(diagonal))
+    if not divisor > 0:
+        raise ValueError(
+            f"kernel_scaling='trace' divides the kernel by the mean of its diagonal over the "
+            f"{samples}, which is {divisor:g} here, not positive (the kernel of those samples "
+            f"with themselves is 0, as for all-zero sequences with sigma_b=0); {remedy}"
+        )
+    return divisor
 
 
 def _cosine(gram: np.ndarray, row_diagonal: np.ndarray, column_diagonal: np.ndarray):
@@ -227,7 +284,11 @@ class _GramScaling:
         self.normalize = normalize
         if normalize:
             train_diagonal = train_diagonal * inverse_root(train_diagonal) ** 2
-        self.divisor = float(np.mean(train_diagonal)) if kernel_scaling == "trace" else None
+        self.divisor = (
+            _trace_divisor(train_diagonal, "training samples", "pass kernel_scaling=None")
+            if kernel_scaling == "trace"
+            else None
+        )
 
     def train(self, gram: np.ndarray) -> np.ndarray:
         if self.normalize:
@@ -291,20 +352,31 @@ def _check_kernel_scaling(kernel_scaling) -> None:
 
 
 class _KernelMachine(_RNTKEstimator):
-    """An estimator that stores its training sequences and their scaled Gram matrix."""
+    """An estimator on the Gram matrix of its training sequences.
 
-    def _fit_gram(self, X) -> np.ndarray:
-        """Validate, compute and scale the training Gram matrix; store what predict needs."""
+    ``fit`` keeps the kernel it computed (``kernel_``), the training sequences
+    and the scaling of their Gram matrix; prediction reads only these.
+    """
+
+    def _fit(self, X, y: np.ndarray) -> _KernelMachine:
+        """Validate ``X`` (and the length of the validated ``y``), compute its kernel, fit."""
         self._check_kernel_name()
         _check_kernel_scaling(self.kernel_scaling)
-        batch = self._training_sequences(X)
-        kernel = self._kernel(self.kernel)
-        return self._store_training_gram(batch, kernel(batch))
+        batch = _as_batch(X, "X")
+        _check_targets_length(y, batch)
+        kernel = self._kernel()
+        return self._fit_precomputed(kernel, batch, kernel(batch), y)
 
-    def _store_training_gram(self, batch: SequenceBatch, raw_gram: np.ndarray) -> np.ndarray:
+    def _fit_precomputed(
+        self, kernel: RNTK, batch: SequenceBatch, raw_gram: np.ndarray, y: np.ndarray
+    ) -> _KernelMachine:
+        """Fit on the sequences ``batch``, whose Gram matrix under ``kernel`` is ``raw_gram``."""
+        self.kernel_ = kernel
         self.X_fit_ = batch
+        self.n_features_per_step_ = batch.n_features
         self.scaling_ = _GramScaling(np.diag(raw_gram).copy(), self.normalize, self.kernel_scaling)
-        return self.scaling_.train(raw_gram)
+        self._fit_scaled(self.scaling_.train(raw_gram), y)
+        return self._record_fit()
 
     def _test_gram(self, X) -> tuple[np.ndarray, SequenceBatch]:
         """The scaled Gram matrix of new sequences against the training ones."""
@@ -315,8 +387,7 @@ class _KernelMachine(_RNTKEstimator):
     def _raw_test_gram(self, batch: SequenceBatch):
         """The raw kernel of ``batch`` against the training sequences, and a function that
         gives the self-kernels of ``batch`` (computed once, when first asked for)."""
-        kernel = self._kernel(self.kernel)
-        return kernel(batch, self.X_fit_), _once(lambda: kernel.diag(batch))
+        return self.kernel_(batch, self.X_fit_), _once(lambda: self.kernel_.diag(batch))
 
 
 class RNTKClassifier(ClassifierMixin, _KernelMachine):
@@ -355,6 +426,12 @@ class RNTKClassifier(ClassifierMixin, _KernelMachine):
         The training sequences, validated.
     n_features_per_step_ : int
         Features per step of the training sequences.
+    kernel_ : rntk.RNTK
+        The kernel of the fit (raw: ``normalize`` and ``kernel_scaling`` are
+        applied to its values), which ``predict`` computes against ``X_fit_``.
+    fitted_params_ : dict
+        The parameters of the last ``fit`` (``get_params()`` then), which
+        prediction reads; ``set_params`` takes effect at the next ``fit``.
 
     Examples
     --------
@@ -377,16 +454,13 @@ class RNTKClassifier(ClassifierMixin, _KernelMachine):
 
     def fit(self, X, y):
         """Fit the SVM on the Gram matrix of the training sequences ``X`` with labels ``y``."""
-        y = _classification_targets(y)
-        gram = self._fit_gram(X)
-        _check_targets_length(y, self.X_fit_)
-        return self._fit_svm(gram, y)
+        self._discard_fit()
+        return self._fit(X, _classification_targets(y))
 
-    def _fit_svm(self, gram: np.ndarray, y: np.ndarray) -> RNTKClassifier:
+    def _fit_scaled(self, gram: np.ndarray, y: np.ndarray) -> None:
         self.svm_ = SVC(C=self.C, kernel="precomputed", max_iter=self.max_iter).fit(gram, y)
         self.classes_ = self.svm_.classes_
         self.n_iter_ = self.svm_.n_iter_
-        return self
 
     def decision_function(self, X) -> np.ndarray:
         """The SVM's decision function for the sequences ``X`` (as ``SVC.decision_function``)."""
@@ -457,6 +531,14 @@ class RNTKRegressor(RegressorMixin, _KernelMachine):
         ``c`` such that the prediction is ``k(x, X) c``.
     X_fit_ : rntk.sequences.SequenceBatch
         The training sequences, validated.
+    train_gram_ : ndarray of shape (n, n)
+        ``K``, the scaled Gram matrix of the training sequences.
+    kernel_ : rntk.RNTK
+        The kernel of the fit (raw: ``normalize`` and ``kernel_scaling`` are
+        applied to its values).
+    fitted_params_ : dict
+        The parameters of the last ``fit`` (``get_params()`` then), which
+        prediction reads; ``set_params`` takes effect at the next ``fit``.
 
     Examples
     --------
@@ -484,6 +566,7 @@ class RNTKRegressor(RegressorMixin, _KernelMachine):
 
     def fit(self, X, y):
         """Fit to the training sequences ``X`` and targets ``y`` of shape (n,) or (n, k)."""
+        self._discard_fit()
         if y is None:
             raise ValueError("RNTKRegressor requires y to be passed, but the target y is None")
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
@@ -499,9 +582,10 @@ class RNTKRegressor(RegressorMixin, _KernelMachine):
                 raise TypeError(f"t must be None or a non-negative number, got {self.t!r}")
             if not self.t >= 0:
                 raise ValueError(f"t must be None or a non-negative number, got {self.t!r}")
-        gram = self._fit_gram(X)
-        _check_targets_length(y, self.X_fit_)
-        self._train_gram = gram
+        return self._fit(X, y)
+
+    def _fit_scaled(self, gram: np.ndarray, y: np.ndarray) -> None:
+        self.train_gram_ = gram
         # Both predictors are linear in the test kernel: with the identity as
         # k_test_train they return the dual coefficients themselves.
         identity = np.eye(gram.shape[0])
@@ -509,7 +593,6 @@ class RNTKRegressor(RegressorMixin, _KernelMachine):
             self.dual_coef_ = kernel_ridge_regression(gram, y, identity, ridge=self.alpha)
         else:
             self.dual_coef_ = gradient_flow_mean(gram, y, identity, time=self.t, ridge=self.alpha)
-        return self
 
     def predict(self, X, return_std: bool = False):
         """The prediction at the sequences ``X``; with ``return_std``, also the GP posterior std.
@@ -524,15 +607,16 @@ class RNTKRegressor(RegressorMixin, _KernelMachine):
         mean = gram @ self.dual_coef_
         if not return_std:
             return mean
-        if self.t is not None:
+        if self.fitted_params_["t"] is not None:
             raise ValueError(
                 "return_std=True needs t=None: the standard deviation is that of the "
                 "Gaussian-process posterior of kernel ridge regression"
             )
-        regularised = self._train_gram + self.alpha * np.eye(self._train_gram.shape[0])
+        alpha = self.fitted_params_["alpha"]
+        regularised = self.train_gram_ + alpha * np.eye(self.train_gram_.shape[0])
         factor = linalg.cho_factor(regularised, lower=True)
         explained = np.einsum("ij,ji->i", gram, linalg.cho_solve(factor, gram.T))
-        prior = self.scaling_.diagonal(self._kernel(self.kernel).diag(batch))
+        prior = self.scaling_.diagonal(self.kernel_.diag(batch))
         # Rounding can leave a tiny negative variance where the posterior is exact.
         return mean, np.sqrt(np.maximum(prior - explained, 0.0))
 
@@ -546,15 +630,34 @@ def _expand_grid(param_grid) -> list[dict]:
     """
     if param_grid is None:
         return [{}]
-    grids = [param_grid] if isinstance(param_grid, Mapping) else list(param_grid)
+    # Lists, not iterators: a generator would be used up by the first fit.
+    if isinstance(param_grid, Mapping):
+        grids = [param_grid]
+    elif isinstance(param_grid, (list, tuple)):
+        grids = param_grid
+    else:
+        raise TypeError(f"param_grid must be a dict or a list of dicts, got {param_grid!r}")
+    if not grids:
+        raise ValueError(
+            "param_grid is an empty list: give at least one dict of parameter values "
+            "(or None, for the estimator's own parameters alone)"
+        )
     points = []
     for grid in grids:
         if not isinstance(grid, Mapping):
             raise TypeError(f"param_grid must be a dict or a list of dicts, got {param_grid!r}")
         for key, values in grid.items():
-            if isinstance(values, str) or not hasattr(values, "__iter__") or len(values) == 0:
+            listed = isinstance(values, Sequence) and not isinstance(values, (str, bytes))
+            if not (listed or (isinstance(values, np.ndarray) and values.ndim == 1)) or (
+                len(values) == 0
+            ):
+                hint = (
+                    " (a generator is used up by the first fit: pass a list)"
+                    if isinstance(values, Iterator)
+                    else ""
+                )
                 raise ValueError(
-                    f"param_grid[{key!r}] must be a non-empty list of values, got {values!r}"
+                    f"param_grid[{key!r}] must be a non-empty list of values{hint}, got {values!r}"
                 )
         points += [
             dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())
@@ -589,6 +692,27 @@ def _stratified_splits(
         (np.sort(np.concatenate([validated[fit], always_fitted])), validated[validate])
         for fit, validate in splitter.split(placeholder, y[validated])
     ]
+
+
+def _checked_split(fit, validate, n_samples: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``index`` of ``cv`` as two arrays of indices of the ``n_samples`` samples."""
+    parts = []
+    for part, name in ((fit, "fitting"), (validate, "validation")):
+        part = np.asarray(part)
+        if part.ndim != 1 or part.size == 0 or part.dtype.kind not in "iu":
+            raise ValueError(
+                f"cv: the {name} part of split {index} must be a non-empty 1-D array of "
+                f"sample indices (integers), got {part!r}"
+            )
+        outside = part[(part < 0) | (part >= n_samples)]
+        if outside.size:
+            raise ValueError(
+                f"cv: the {name} part of split {index} holds index {outside[0]}, outside "
+                f"0..{n_samples - 1}: cross-validation sees {n_samples} samples; give indices "
+                "of those"
+            )
+        parts.append(part)
+    return parts[0], parts[1]
 
 
 def _stratified_subsample(y: np.ndarray, size: int, random_state) -> np.ndarray:
@@ -631,9 +755,6 @@ class _CrossValidatedSVM:
     subclass says how a grid point's Gram matrices are computed and what a
     candidate's parameters are.
     """
-
-    #: Appended to the error raised when every grid point overflowed; ``{error}`` is the last one.
-    _all_overflowed_advice = "the last error: {error}"
 
     def _check_options(self) -> None:
         Cs = list(self.Cs) if hasattr(self.Cs, "__iter__") else None
@@ -697,18 +818,25 @@ class _CrossValidatedSVM:
             else:
                 repeats = int(self.n_repeats)
             return _stratified_splits(y, int(self.cv), repeats, self.random_state)
+        expected = (
+            "cv must be an int, a splitter with split(X, y) or a list of (fit, validate) "
+            f"index arrays, got {self.cv!r}"
+        )
+        if isinstance(self.cv, (str, bytes)):  # a str has a split method, of another kind
+            raise ValueError(expected)
         if hasattr(self.cv, "split"):
-            return list(self.cv.split(placeholder, y))
-        try:
-            splits = [(np.asarray(fit), np.asarray(validate)) for fit, validate in self.cv]
-        except (TypeError, ValueError):
-            raise ValueError(
-                "cv must be an int, a splitter with split(X, y) or a list of (fit, validate) "
-                f"index arrays, got {self.cv!r}"
-            ) from None
+            splits = list(self.cv.split(placeholder, y))
+        else:
+            try:
+                splits = [(fit, validate) for fit, validate in self.cv]
+            except (TypeError, ValueError):
+                raise ValueError(expected) from None
         if not splits:
             raise ValueError("cv gave no split")
-        return splits
+        return [
+            _checked_split(fit, validate, len(y), index)
+            for index, (fit, validate) in enumerate(splits)
+        ]
 
     def _voters(self) -> list[int]:
         """Rows of ``cv_results_`` whose models predict, the best candidate first.
@@ -755,7 +883,11 @@ class _CrossValidatedSVM:
             fit_gram = gram[np.ix_(fit, fit)]
             validate_gram = gram[np.ix_(validate, fit)]
             if scaling == "trace":
-                divisor = np.mean(np.diag(fit_gram))
+                divisor = _trace_divisor(
+                    np.diag(fit_gram),
+                    f"fitting samples of split {split}",
+                    "leave 'trace' out of kernel_scalings",
+                )
                 fit_gram, validate_gram = fit_gram / divisor, validate_gram / divisor
             for index, c in enumerate(self.Cs):
                 machine = SVC(C=c, kernel="precomputed", max_iter=self.max_iter)
@@ -769,15 +901,16 @@ class _CrossValidatedSVM:
         ``points`` lists the grid points as ``(parameters, names)``;
         ``compute(parameters, names)`` is their one kernel computation on the
         whole training set, ``{name: raw Gram matrix}``, and may raise
-        :class:`rntk.KernelOverflowError` (the point is then skipped and
-        listed in ``overflowed_params_``). ``candidate(parameters, name,
-        scaling, C)`` is a candidate's entry of ``cv_results_["params"]``.
+        :class:`rntk.KernelOverflowError` or :class:`rntk.KernelUnderflowError`
+        (the point is then skipped and listed in ``overflowed_params_``).
+        ``candidate(parameters, name, scaling, C)`` is a candidate's entry of
+        ``cv_results_["params"]``.
         Candidates are ordered by grid point, name, scaling, then ``C``; the
         first of the best wins.
 
         Returns the best candidate's raw Gram matrix and, with
         ``keep_train_grams``, every grid point's ``{name: raw Gram}`` (None
-        where it overflowed).
+        where it overflowed or underflowed).
         """
         n_classes = np.unique(y).size
         if n_classes < 2:
@@ -794,15 +927,15 @@ class _CrossValidatedSVM:
         columns = {"grid_point": [], "kernel_time": [], "params": [], "scores": []}
         self.overflowed_params_ = []
         train_grams = [] if keep_train_grams else None
-        best_score, best_gram, last_overflow = -np.inf, None, None
+        best_score, best_gram, last_failure = -np.inf, None, None
         bar = ProgressBar(len(points), f"{type(self).__name__}: grid points", self.progress)
         for index, (parameters, names) in enumerate(points):
             start = time.perf_counter()
             try:
                 grams = compute(parameters, names)
-            except KernelOverflowError as error:
+            except (KernelOverflowError, KernelUnderflowError) as error:
                 self.overflowed_params_.append(parameters)
-                last_overflow = error
+                last_failure = error
                 if keep_train_grams:
                     train_grams.append(None)
                 bar.advance()
@@ -825,11 +958,11 @@ class _CrossValidatedSVM:
             bar.advance()
         bar.close()
         if not columns["params"]:
-            advice = self._all_overflowed_advice.format(error=last_overflow)
-            raise KernelOverflowError(
-                f"the kernel overflowed at every grid point of param_grid ({len(points)}); "
-                + advice
-            )
+            underflow = isinstance(last_failure, KernelUnderflowError)
+            raise (KernelUnderflowError if underflow else KernelOverflowError)(
+                f"the kernel overflowed or underflowed at every grid point of param_grid "
+                f"({len(points)}); the last error: {last_failure}"
+            ) from last_failure
         self.n_splits_ = len(splits)
         self.cv_results_ = _cv_results(columns)
         # np.argmax takes the first maximum, or the first NaN: candidate 0 when unscored.
@@ -879,8 +1012,9 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     every candidate is cross-validated on a stratified subsample, and only the
     chosen grid point's kernel is computed on the whole training set.
 
-    A grid point whose kernel overflows (:class:`rntk.KernelOverflowError`) is
-    skipped and listed in ``overflowed_params_``.
+    A grid point whose kernel overflows or underflows
+    (:class:`rntk.KernelOverflowError`, :class:`rntk.KernelUnderflowError`)
+    is skipped and listed in ``overflowed_params_``.
 
     Parameters
     ----------
@@ -908,8 +1042,9 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         ``sklearn.exceptions.ConvergenceWarning``.
     keep_train_grams : bool, default False
         Keep every grid point's training Gram matrices (``len(grid) *
-        n_kernels * n**2 * 8`` bytes) so that :meth:`refit_candidate` needs no
-        kernel computation (unless cross-validation ran on a subsample).
+        n_kernels * n**2 * 8`` bytes) so that :meth:`refit_candidate` on the
+        training sequences needs no kernel computation (unless
+        cross-validation ran on a subsample).
     max_cv_samples : int, optional
         The protocol for many training sequences: above this many, every
         candidate is cross-validated on a stratified subsample of this size
@@ -962,7 +1097,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         libsvm's iterations in the refit of the best candidate.
     n_splits_ : int
     overflowed_params_ : list of dict
-        Grid points skipped because their kernel overflowed.
+        Grid points skipped because their kernel overflowed or underflowed.
     cv_samples_ : ndarray of int or None
         The training sequences that cross-validation saw (with
         ``max_cv_samples``), None for all of them.
@@ -976,6 +1111,10 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     train_grams_ : list of dict or None
         With ``keep_train_grams``: per grid point, ``{kernel: raw Gram}`` (None
         where it overflowed), of the sequences of ``cv_samples_``.
+    fitted_params_ : dict
+        The parameters of the last ``fit`` (``get_params()`` then), which
+        prediction and ``refit_candidate`` read; ``set_params`` takes effect
+        at the next ``fit``.
 
     Examples
     --------
@@ -992,7 +1131,6 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     """
 
     _replaced_kernel_parameters = ("normalize",)
-    _all_overflowed_advice = "lower sigma_w or use shorter sequences"
 
     def __init__(
         self,
@@ -1047,6 +1185,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
 
     def fit(self, X, y):
         """Cross-validate every candidate on ``(X, y)`` and refit the best one."""
+        self._discard_fit()
         y = _classification_targets(y)
         self._check_options()
         points = self._grid_points()
@@ -1082,6 +1221,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         best_key = (self.cv_results_["grid_point"][self.best_index_], self.best_params_["kernel"])
         grams = {best_key: best_gram}
         self.voting_estimators_ = []
+        settings = self.get_params(deep=False)
         for row in self.voters_:
             params = self.cv_results_["params"][row]
             key = (self.cv_results_["grid_point"][row], params["kernel"])
@@ -1092,36 +1232,49 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
                     if kept
                     else compute(points[key[0]][0], (key[1],))[key[1]]
                 )
-            estimator = self._candidate(params)
-            estimator._fit_svm(estimator._store_training_gram(batch, grams[key]), y)
-            estimator.n_features_per_step_ = batch.n_features
+            estimator = self._candidate(params, settings)
+            estimator._fit_precomputed(estimator._kernel(), batch, grams[key], y)
             self.voting_estimators_.append(estimator)
         self.best_estimator_ = self.voting_estimators_[0]
         self.classes_ = self.best_estimator_.classes_
         self.n_iter_ = self.best_estimator_.n_iter_
-        return self
+        return self._record_fit()
 
-    def _candidate(self, params: dict) -> RNTKClassifier:
-        fixed = {p.name: getattr(self, p.name) for p in self._kernel_parameters()}
-        return RNTKClassifier(**{**fixed, "max_iter": self.max_iter, **params})
+    def _candidate(self, params: dict, settings: Mapping) -> RNTKClassifier:
+        """The unfitted classifier of candidate ``params``, with the other kernel
+        parameters and ``max_iter`` of ``settings`` (this search's parameters)."""
+        fixed = {p.name: settings[p.name] for p in self._kernel_parameters()}
+        return RNTKClassifier(**{**fixed, "max_iter": settings["max_iter"], **params})
 
     def refit_candidate(self, index: int, X, y) -> RNTKClassifier:
-        """Candidate ``index`` of ``cv_results_`` refitted on the training data ``(X, y)``.
+        """Candidate ``index`` of ``cv_results_`` refitted on ``(X, y)``.
 
-        ``X`` and ``y`` must be those given to ``fit``. With
-        ``keep_train_grams`` the stored Gram matrix is used; otherwise the
-        kernel is computed again.
+        The candidate is the one that cross-validation scored: its parameters
+        in ``cv_results_["params"]``, the others those of the last ``fit``
+        (``fitted_params_``). With ``keep_train_grams``, when ``X`` holds the
+        training sequences of ``fit`` (the same values in the same order), the
+        stored Gram matrix is used; otherwise the kernel is computed.
         """
         check_is_fitted(self)
-        estimator = self._candidate(self.cv_results_["params"][index])
-        if not self.keep_train_grams or self.cv_samples_ is not None:
+        n_candidates = len(self.cv_results_["params"])
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, numbers.Integral)
+            or not 0 <= index < n_candidates
+        ):
+            raise ValueError(
+                f"index must be a row of cv_results_, an integer from 0 to {n_candidates - 1}, "
+                f"got {index!r}"
+            )
+        estimator = self._candidate(self.cv_results_["params"][index], self.fitted_params_)
+        batch = _as_batch(X, "X")
+        stored = self.train_grams_ is not None and self.cv_samples_ is None
+        if not (stored and _same_sequences(batch, self.best_estimator_.X_fit_)):
             return estimator.fit(X, y)
-        grams = self.train_grams_[self.cv_results_["grid_point"][index]]
-        batch = estimator._training_sequences(X)
         y = _classification_targets(y)
         _check_targets_length(y, batch)
-        gram = estimator._store_training_gram(batch, grams[estimator.kernel])
-        return estimator._fit_svm(gram, y)
+        gram = self.train_grams_[self.cv_results_["grid_point"][index]][estimator.kernel]
+        return estimator._fit_precomputed(estimator._kernel(), batch, gram, y)
 
     @available_if(_single_model)
     def decision_function(self, X) -> np.ndarray:
@@ -1146,7 +1299,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         test_grams, predictions = {}, []
         for row, estimator in zip(self.voters_, self.voting_estimators_, strict=True):
             # Voters at one grid point (other C or scaling) share its test kernel.
-            key = (self.cv_results_["grid_point"][row], estimator.kernel)
+            key = (self.cv_results_["grid_point"][row], self.cv_results_["params"][row]["kernel"])
             if key not in test_grams:
                 test_grams[key] = estimator._raw_test_gram(batch)
             gram = estimator.scaling_.test(*test_grams[key])
@@ -1154,7 +1307,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         return np.array(predictions)
 
 
-class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
+class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, _FittedState, BaseEstimator):
     """An SVM on any kernel family, its parameters and ``C`` chosen by cross-validation.
 
     The protocol of :class:`RNTKClassifierCV` (the same code) for a kernel
@@ -1176,11 +1329,12 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
 
     Like ``sklearn.linear_model.LogisticRegressionCV``, the search is itself
     the refitted model: ``predict(X)`` computes ``kernel(X, X_fit_,
-    **kernel_params_)``. The kernel validates its own inputs: ``X`` is passed
-    to it unchanged, so it may be anything the kernel reads (arrays of
-    vectors, lists of sequences, strings...). A grid point whose kernel raises
-    :class:`rntk.KernelOverflowError` is skipped and listed in
-    ``overflowed_params_``.
+    **kernel_params_)`` with the ``kernel`` of the last ``fit``. The kernel
+    validates its own inputs: ``X`` is passed to it unchanged, so it may be
+    anything the kernel reads (arrays of vectors, lists of sequences,
+    strings...). A grid point whose kernel raises
+    :class:`rntk.KernelOverflowError` or :class:`rntk.KernelUnderflowError`
+    is skipped and listed in ``overflowed_params_``.
 
     Parameters
     ----------
@@ -1242,7 +1396,7 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         libsvm's iterations in the refit.
     n_splits_ : int
     overflowed_params_ : list of dict
-        Grid points skipped because their kernel overflowed.
+        Grid points skipped because their kernel overflowed or underflowed.
     cv_samples_ : ndarray of int or None
         The training samples that cross-validation saw, None for all of them.
     voters_ : list of int
@@ -1251,6 +1405,10 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         Their refitted models, each with ``grid_point``, ``kernel_params``,
         ``scaling`` and ``svm`` (the first is the best candidate's, also in
         ``kernel_params_``, ``svm_``).
+    fitted_params_ : dict
+        The parameters of the last ``fit`` (``get_params()`` then): ``predict``
+        calls the ``kernel`` and ``diagonal`` found there; ``set_params``
+        takes effect at the next ``fit``.
 
     Examples
     --------
@@ -1320,29 +1478,16 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
                 )
         return [(point, (None,)) for point in points]
 
-    def _gram(self, X, X2, params: dict, n_columns: int | None = None) -> np.ndarray:
-        """``kernel(X, X2, **params)`` as a finite float array with ``n_columns`` columns."""
-        gram = np.asarray(self.kernel(X, X2, **params), dtype=np.float64)
-        square = X2 is None and gram.ndim == 2 and gram.shape[0] == gram.shape[1]
-        if gram.ndim != 2 or not (square if n_columns is None else gram.shape[1] == n_columns):
-            expected = "square" if n_columns is None else f"with {n_columns} columns"
-            raise ValueError(
-                f"kernel({'X' if X2 is None else 'X, X_fit_'}, **{params!r}) must return a 2-D "
-                f"Gram matrix {expected}, got shape {gram.shape}"
-            )
-        if not np.all(np.isfinite(gram)):
-            raise ValueError(f"kernel(X, X2, **{params!r}) returned NaN or infinite values")
-        return gram
-
     def fit(self, X, y):
         """Cross-validate every candidate on ``(X, y)`` and refit the best one."""
+        self._discard_fit()
         y = _classification_targets(y)
         self._check_functions()
         self._check_options()
         points = self._grid_points()
 
         def compute(parameters: dict, names: tuple[None]) -> dict[None, np.ndarray]:
-            gram = self._gram(X, None, parameters)
+            gram = _checked_gram(self.kernel, X, None, parameters)
             if len(gram) != len(y):
                 raise ValueError(
                     f"y has {len(y)} entries but kernel(X) is {len(gram)} x {len(gram)}; "
@@ -1390,17 +1535,21 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, BaseEstimator):
         self.svm_ = self.voting_models_[0].svm
         self.classes_ = self.svm_.classes_
         self.n_iter_ = self.svm_.n_iter_
-        return self
+        return self._record_fit()
 
     def _self_kernels(self, X, kernel_params: dict) -> np.ndarray:
-        if self.diagonal is None:
-            return np.diag(self._gram(X, None, kernel_params)).copy()
-        return np.asarray(self.diagonal(X, **kernel_params), dtype=np.float64)
+        """The fitted kernel of each sample of ``X`` with itself."""
+        kernel, diagonal = self.fitted_params_["kernel"], self.fitted_params_["diagonal"]
+        if diagonal is None:
+            return np.diag(_checked_gram(kernel, X, None, kernel_params)).copy()
+        return np.asarray(diagonal(X, **kernel_params), dtype=np.float64)
 
     def _raw_test_gram(self, X, kernel_params: dict):
-        """``kernel(X, X_fit_)`` and a function giving the self-kernels of ``X`` (once)."""
+        """``kernel(X, X_fit_)`` (the fitted kernel) and a function giving the self-kernels of
+        ``X`` (once)."""
         n_train = len(self.scaling_.train_diagonal)
-        gram = self._gram(X, self.X_fit_, kernel_params, n_columns=n_train)
+        kernel = self.fitted_params_["kernel"]
+        gram = _checked_gram(kernel, X, self.X_fit_, kernel_params, n_columns=n_train)
         return gram, _once(lambda: self._self_kernels(X, kernel_params))
 
     @available_if(_single_model)
@@ -1439,6 +1588,21 @@ class _FittedCandidate:
     svm: SVC
 
 
+def _checked_gram(kernel, X, X2, params: dict, n_columns: int | None = None) -> np.ndarray:
+    """``kernel(X, X2, **params)`` as a finite float array with ``n_columns`` columns."""
+    gram = np.asarray(kernel(X, X2, **params), dtype=np.float64)
+    square = X2 is None and gram.ndim == 2 and gram.shape[0] == gram.shape[1]
+    if gram.ndim != 2 or not (square if n_columns is None else gram.shape[1] == n_columns):
+        expected = "square" if n_columns is None else f"with {n_columns} columns"
+        raise ValueError(
+            f"kernel({'X' if X2 is None else 'X, X_fit_'}, **{params!r}) must return a 2-D "
+            f"Gram matrix {expected}, got shape {gram.shape}"
+        )
+    if not np.all(np.isfinite(gram)):
+        raise ValueError(f"kernel(X, X2, **{params!r}) returned NaN or infinite values")
+    return gram
+
+
 def _candidate_options(kernel: str, scaling: str) -> dict:
     """The :class:`RNTKClassifier` parameters of a kernel and a scaling of the CV grid."""
     if scaling == "cosine":
@@ -1474,14 +1638,11 @@ def _cv_results(columns: dict) -> dict:
     results["std_test_score"] = (
         scores.std(axis=1) if scores.shape[1] else np.full(len(params), np.nan)
     )
-    order = np.argsort(-results["mean_test_score"], kind="stable")
-    ranks = np.empty(len(params), dtype=np.int32)
-    ranks[order] = np.arange(1, len(params) + 1)
-    # Equal means share the best rank among them, as in GridSearchCV.
-    for row in range(1, len(order)):
-        if results["mean_test_score"][order[row]] == results["mean_test_score"][order[row - 1]]:
-            ranks[order[row]] = ranks[order[row - 1]]
-    results["rank_test_score"] = ranks
+    # Equal means share the best rank among them, as in GridSearchCV; with no
+    # split every mean is NaN, and every candidate ranks first, as there too.
+    means = results["mean_test_score"]
+    ranks = stats.rankdata(-means, method="min") if scores.shape[1] else np.ones(len(params))
+    results["rank_test_score"] = ranks.astype(np.int32)
     results["grid_point"] = np.array(columns["grid_point"])
     results["kernel_time"] = np.array(columns["kernel_time"])
     return results
@@ -1524,6 +1685,9 @@ class RNTKFeatures(TransformerMixin, _RNTKEstimator):
         Positions of the landmarks in the training data.
     n_components_ : int
         Number of features.
+    fitted_params_ : dict
+        The parameters of the last ``fit`` (``get_params()`` then), which
+        prediction reads; ``set_params`` takes effect at the next ``fit``.
 
     Examples
     --------
@@ -1552,6 +1716,7 @@ class RNTKFeatures(TransformerMixin, _RNTKEstimator):
 
     def fit(self, X, y=None):
         """Choose the landmarks among the sequences of ``X``."""
+        self._discard_fit()
         self._check_kernel_name()
         batch = self._training_sequences(X)
         n_components = self.n_components
@@ -1563,9 +1728,8 @@ class RNTKFeatures(TransformerMixin, _RNTKEstimator):
             )
             n_components = batch.n_sequences
         arguments = {p.name: getattr(self, p.name) for p in self._kernel_parameters()}
-        kernel = RNTK(**arguments, get=self.kernel)
         self.nystroem_ = Nystroem(
-            kernel,
+            RNTK(**arguments, get=self.kernel),
             n_components,
             landmarks=self.landmarks,
             random_state=self.random_state,
@@ -1573,12 +1737,12 @@ class RNTKFeatures(TransformerMixin, _RNTKEstimator):
         ).fit(batch)
         self.landmark_indices_ = self.nystroem_.landmark_indices_
         self.n_components_ = self.nystroem_.n_components_
-        return self
+        return self._record_fit()
 
     def transform(self, X) -> np.ndarray:
         """The features of the sequences of ``X``, shape ``(n, n_components_)``."""
         batch = self._new_sequences(X)
-        return self.nystroem_.transform(batch, progress=self.progress)
+        return self.nystroem_.transform(batch, progress=self.fitted_params_["progress"])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """Names ``rntkfeatures0``, ``rntkfeatures1``, ... of the features."""

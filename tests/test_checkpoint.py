@@ -19,6 +19,7 @@ import textwrap
 import threading
 import time
 import zlib
+from concurrent.futures import Executor, Future
 from dataclasses import astuple
 
 import numpy as np
@@ -302,6 +303,55 @@ def test_a_sigkilled_process_resumes_with_only_the_missing_blocks(tmp_path, monk
     resumed = rntk.kernel(X, out=out, **params)
     assert len(evaluated) == n_blocks - len(done)
     assert_same_pair(resumed, rntk.kernel(X, n_jobs=1, **params))
+
+
+class InlineExecutor(Executor):
+    """Runs each block as it is submitted; not a thread pool, so the scheduler
+    shares a small Gram matrix among ``n_jobs`` workers (rntk.scheduling.plan_gram)."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+@pytest.mark.parametrize("first, second", [(3, 1), (3, 2), (1, 3), (3, 3)])
+def test_a_resume_with_another_number_of_workers_gives_the_same_file(
+    tmp_path, monkeypatch, first, second
+):
+    """The number of workers cuts a small univariate Gram matrix into other blocks.
+    A journal names each block by its rows and columns, so a resume under another
+    plan skips only the recorded blocks it shares with the first one and computes
+    the others, to the same values: the file ends bit for bit as one uninterrupted
+    run writes it."""
+    rng = np.random.default_rng(7)
+    X = [rng.standard_normal(t) for t in rng.integers(2, 30, size=24)]
+    X[9] = X[4].copy()
+    params = dict(PARAMS, get="ntk", readout="mean", pool_stride=3, block_size=10_000)
+    expected = rntk.kernel(X, n_jobs=1, **params)
+    out = tmp_path / "gram.npy"
+
+    record_block = rntk.checkpoint.GramFile.record_block
+
+    def crash_after_the_first(file, block):
+        record_block(file, block)
+        raise Crash("after the first block")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(rntk.checkpoint.GramFile, "record_block", crash_after_the_first)
+        with pytest.raises(Crash):
+            rntk.kernel(X, out=out, n_jobs=first, executor=InlineExecutor(), **params)
+    before = recorded_blocks(out)
+    assert len(before) == 1 and not journal_is_complete(out)
+
+    evaluated = count_blocks(monkeypatch)
+    resumed = rntk.kernel(X, out=out, n_jobs=second, executor=InlineExecutor(), **params)
+    after = recorded_blocks(out)
+    assert len(evaluated) == len(after - before) >= 1
+    if first == second:  # the same plan: every block but the recorded one
+        assert len(evaluated) == second - 1
+    assert journal_is_complete(out)
+    assert np.array_equal(resumed, expected)
 
 
 @pytest.mark.parametrize(

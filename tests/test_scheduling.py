@@ -1,5 +1,5 @@
-"""Block scheduling: executors, Dask (and its workers dying), writing into ``out``
-(memmap), normalisation, progress, float32."""
+"""Block scheduling: executors, Dask (and its workers dying), small Gram matrices cut
+for the workers, writing into ``out`` (memmap), normalisation, progress, float32."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import os
 import signal
 import time
 import tracemalloc
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
 import dask
 import numpy as np
@@ -29,10 +29,13 @@ def ragged(n, seed=0, low=3, high=30, m=2):
 
 
 @pytest.mark.parametrize("symmetric", [True, False])
-def test_blocks_cover_every_pair_once(symmetric):
+@pytest.mark.parametrize("row_bounds", [None, [0, 2, 7, 8, 20, 25, 37]])
+def test_blocks_cover_every_pair_once(symmetric, row_bounds):
     n_rows, n_columns = 37, 37 if symmetric else 23
     covered = np.zeros((n_rows, n_columns), int)
-    for block in plan_blocks(n_rows, n_columns, symmetric, (5, 3)):
+    for block in plan_blocks(n_rows, n_columns, symmetric, (12, 3), row_bounds):
+        assert block.row_stop - block.row_start <= 12
+        assert block.column_stop - block.column_start <= (12 if symmetric else 3)
         covered[block.row_start : block.row_stop, block.column_start : block.column_stop] += 1
     if symmetric:
         # Every unordered pair at least once, every pair above the diagonal exactly once.
@@ -40,6 +43,159 @@ def test_blocks_cover_every_pair_once(symmetric):
         assert (np.triu(covered, 1) == 1)[np.triu_indices(n_rows, 1)].all()
     else:
         assert (covered == 1).all()
+
+
+class RecordingExecutor(Executor):
+    """Runs each block as it is submitted and keeps the lengths of its sequences.
+
+    Not a thread pool, so the scheduler may share a small Gram matrix among its
+    ``n_jobs`` workers, as it does for worker processes or a Dask cluster."""
+
+    def __init__(self):
+        self.blocks = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        rows, columns = args[:2]
+        self.blocks.append((rows.lengths, columns.lengths))
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def univariate(n, seed, low=3, high=40):
+    """``n`` univariate sequences of different lengths, two of them identical."""
+    rng = np.random.default_rng(seed)
+    X = [rng.standard_normal(t) for t in rng.integers(low, high, size=n)]
+    X[5] = X[2].copy()
+    return X
+
+
+#: The variants a small Gram matrix cut into strips must reproduce bit for bit.
+SPLIT_CASES = {
+    "last step": {},
+    "mean head": dict(readout="mean", pool_stride=3),
+    "bidirectional last": dict(bidirectional=True),
+    "bidirectional mean": dict(readout="mean", pool_stride=2, bidirectional=True),
+    "erf": dict(activation="erf", readout="mean", pool_stride=4),
+    "normalize": dict(normalize=True, readout="mean", pool_stride=5),
+    "float32": dict(dtype=np.float32, readout="mean", pool_stride=3),
+}
+
+
+@pytest.mark.parametrize("case", SPLIT_CASES)
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_a_small_gram_cut_for_the_workers_is_one_blocks_result_bit_for_bit(case, symmetric):
+    """One block (one worker) against the strips planned for 2 to 4 workers; with
+    ``block_size=(16, 64)`` the 40 rows are three blocks before the cut, which
+    must also keep strips of 16 rows."""
+    X, X2 = univariate(40, 11), None if symmetric else univariate(29, 12)
+    params = dict(PARAMS, **SPLIT_CASES[case])
+    one_block = rntk.kernel(X, X2, n_jobs=1, block_size=10_000, **params)
+    assert one_block.ntk.dtype == params.get("dtype", np.float64)
+    results = []
+    for n_jobs, block_size, most_rows in [(2, 10_000, 40), (3, 10_000, 40), (4, (16, 64), 16)]:
+        executor = RecordingExecutor()
+        results.append(
+            rntk.kernel(X, X2, n_jobs=n_jobs, executor=executor, block_size=block_size, **params)
+        )
+        assert len(executor.blocks) >= n_jobs
+        assert max(len(rows) for rows, _ in executor.blocks) <= most_rows
+    for result in results:
+        assert np.array_equal(result.nngp, one_block.nngp)
+        assert np.array_equal(result.ntk, one_block.ntk)
+
+
+def test_worker_processes_share_a_small_gram_and_threads_do_not(monkeypatch):
+    """Threads would hand the GIL to each other at every NumPy call of a small
+    block (see rntk.scheduling): they get the one block; processes get strips."""
+    X = univariate(30, 17)
+    params = dict(PARAMS, readout="mean", pool_stride=2)
+    one_block = rntk.kernel(X, n_jobs=1, **params)
+    with ProcessPoolExecutor(max_workers=2) as executor:
+        shared = rntk.kernel(X, executor=executor, n_jobs=2, **params)
+    evaluated = []
+    evaluate = rntk.scheduling.evaluate_block
+
+    def counting(*arguments):
+        evaluated.append(None)
+        return evaluate(*arguments)
+
+    monkeypatch.setattr(rntk.scheduling, "evaluate_block", counting)
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        threaded = [
+            rntk.kernel(X, executor=executor, n_jobs=2, **params),
+            rntk.kernel(X, n_jobs=2, **params),
+        ]
+    assert len(evaluated) == 2  # one block each
+    for result in (shared, *threaded):
+        assert np.array_equal(result.nngp, one_block.nngp)
+        assert np.array_equal(result.ntk, one_block.ntk)
+
+
+@pytest.mark.parametrize("readout", ["last", "mean"])
+@pytest.mark.parametrize("n_jobs", [2, 3, 5])
+def test_the_strips_of_a_small_gram_cost_about_the_same(readout, n_jobs):
+    """One strip per worker, none costing 20% more than the average (what the
+    slowest worker takes, against the ideal), counted as the pairs' common steps
+    or, for the mean head, their products (the pool_stride-th diagonals)."""
+    X = univariate(60, 13, low=10, high=200)
+    params = dict(readout=readout, pool_stride=1 if readout == "last" else 7, block_size=10_000)
+    executor = RecordingExecutor()
+    rntk.kernel(X, n_jobs=n_jobs, executor=executor, **params)
+    if readout == "last":
+        costs = [np.minimum.outer(r, c).sum() for r, c in executor.blocks]
+    else:
+        costs = [np.multiply.outer(r, c).sum() for r, c in executor.blocks]
+    assert len(costs) == n_jobs
+    assert max(costs) < 1.2 * np.mean(costs)
+
+
+@pytest.mark.parametrize(
+    "X, params",
+    [
+        (ragged(40, 14), {}),  # several features: a matrix product over the block
+        (univariate(40, 15), dict(activation="tanh")),  # no difference form
+    ],
+    ids=["multivariate", "covariance form"],
+)
+def test_a_gram_whose_values_depend_on_the_block_is_not_cut(X, params):
+    """Where the block leaves its mark on the last bits, the plan ignores the workers."""
+    params = dict(PARAMS, block_size=10_000, **params)
+    executor = RecordingExecutor()
+    result = rntk.kernel(X, n_jobs=4, executor=executor, **params)
+    assert len(executor.blocks) == 1
+    one_block = rntk.kernel(X, n_jobs=1, **params)
+    assert np.array_equal(result.nngp, one_block.nngp)
+    assert np.array_equal(result.ntk, one_block.ntk)
+
+
+@pytest.mark.parametrize("activation", [rntk.ReLU(), rntk.Erf()])
+def test_the_difference_form_treats_both_sequences_alike(activation):
+    """Swapping the row and column sequences of a block transposes the dual map's
+    outputs bit for bit (what lets the scheduler cut blocks of any shape)."""
+    rng = np.random.default_rng(16)
+    q1, q2 = rng.uniform(0.1, 3.0, 9), rng.uniform(0.1, 3.0, 6)
+    q1[4] = q2[2] = 0.0  # zero variances take the activation's special case
+    correlation = rng.uniform(-1.0, 1.0, (9, 6))
+    difference = q1[:, None] + q2 - 2 * correlation * np.sqrt(np.multiply.outer(q1, q2))
+
+    def outputs(rows, columns, difference):
+        out = [np.empty(difference.shape) for _ in range(3)]
+        work = [np.empty(difference.shape) for _ in range(activation.difference_work)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            activation.cross_difference(
+                difference,
+                tuple(f[:, None] for f in activation.difference_factors(rows)),
+                tuple(f[None, :] for f in activation.difference_factors(columns)),
+                *out,
+                work,
+            )
+        return out
+
+    forward = outputs(q1, q2, difference)
+    backward = outputs(q2, q1, np.ascontiguousarray(difference.T))
+    for one, other in zip(forward, backward, strict=True):
+        assert np.array_equal(one, other.T)
 
 
 @pytest.mark.parametrize("make_executor", [ThreadPoolExecutor, ProcessPoolExecutor])

@@ -117,18 +117,23 @@ class RNTK:
         Return ``K(x, x') / sqrt(K(x, x) K(x', x'))`` (cosine form; 0 where a
         sequence has zero kernel with itself).
     block_size : int or (int, int), default (256, 1024)
-        Rows and columns of pairs advanced together. Affects speed and memory
-        (about ``8 * (2 depth + 5) * rows * columns`` bytes per worker), never
-        the result.
+        Rows and columns of pairs advanced together, at most. Affects speed and
+        memory (about ``8 * (2 depth + 5) * rows * columns`` bytes per worker),
+        and only the last bits of the result (none for univariate inputs with
+        ReLU or erf). On an ``executor`` other than a thread pool, a Gram
+        matrix of too few blocks for its workers is cut into one strip of rows
+        per worker, where no bit changes. Threads cannot share small blocks
+        (the GIL), so for a small Gram matrix on several cores pass
+        ``executor=concurrent.futures.ProcessPoolExecutor(n_jobs)``.
     n_jobs : int, optional
         Worker threads; default all cores available to the process. With an
         ``executor``, the number of its workers: ``2 * n_jobs`` blocks are kept
-        in flight, which bounds memory.
+        in flight, which bounds memory. Never changes the result.
     executor : concurrent.futures.Executor, optional
         Run the blocks there instead of on a private thread pool, e.g.
         ``dask.distributed.Client(...).get_executor()`` for a Dask cluster. The
-        result is identical (bit for bit) whichever runs the blocks: every block
-        does the same arithmetic and is written by the calling thread. If a Dask
+        result is identical (bit for bit) whichever runs the blocks: every pair
+        gets the same arithmetic and is written by the calling thread. If a Dask
         worker dies, Dask runs its blocks on another and the result is the same;
         a block that cannot be run (``distributed.KilledWorker``) fails the call,
         which then returns nothing (with a file ``out``, the blocks written are

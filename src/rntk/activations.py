@@ -219,6 +219,12 @@ class DualActivation:
         only); ``work`` holds ``difference_work`` arrays of its shape. The
         outputs keep full precision as ``D`` goes to 0: relative for ``V'``,
         absolute (on the scale of ``q``) for the others.
+
+        The two sequences must be treated alike: swapping ``row_factors`` and
+        ``column_factors`` (and transposing ``difference``) must transpose the
+        outputs bit for bit, as for ReLU and erf. The scheduler relies on it to
+        cut a Gram matrix into blocks of any shape without changing a bit
+        (:func:`rntk.recursion.block_invariant`).
         """
         raise NotImplementedError(f"{type(self).__name__} has no difference form")
 

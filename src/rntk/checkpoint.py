@@ -41,6 +41,14 @@ The journal stays locked (``flock``) while a call writes the file, so a second
 process on the same file is refused; the lock dies with its process. The
 fingerprint leaves out what cannot change the values: ``n_jobs``, ``executor``
 and ``progress``.
+
+So the block plan is not fixed by the header: on an executor other than a
+thread pool, ``n_jobs`` cuts a Gram matrix of few blocks into one strip per
+worker (:func:`rntk.scheduling.plan_gram`), only where a pair's values do not
+depend on its block. A record names its pairs, not a position in a plan, so it
+reads the same under any plan: a resume with another executor or number of
+workers skips the recorded blocks that its own plan has and computes the
+others again, to the same values.
 """
 
 from __future__ import annotations

@@ -66,6 +66,7 @@ __all__ = [
     "SequencePath",
     "StackPaths",
     "advance_layer",
+    "block_invariant",
     "reverse_layer",
     "cross_block",
     "model_block",
@@ -478,6 +479,10 @@ class StackPaths:
     def n_sequences(self) -> int:
         return self.stacks[0].n_sequences
 
+    @property
+    def n_features(self) -> int:
+        return self.stacks[0].steps_from_end.shape[2]
+
     def rows(self, start: int, stop: int) -> StackPaths:
         """The sequences ``start:stop`` of every stack (views, no copies)."""
         part = slice(start, stop)
@@ -577,6 +582,25 @@ def model_block(
             nngp += stack_nngp
             ntk += stack_ntk
     return nngp, ntk
+
+
+def block_invariant(activation: DualActivation, n_features: int) -> bool:
+    """Whether a pair's kernels are the same, bit for bit, in every block that holds it.
+
+    True for univariate inputs and an activation with a difference form, where
+    every operation of :func:`cross_block` on a pair involves that pair alone.
+    Otherwise the block leaves its mark on the last bits in two ways. With
+    several features the input term is a matrix product over the block, whose
+    rounding depends on its shape, and :func:`input_difference` recomputes the
+    pairs below a threshold set by the block's largest inputs. And
+    :func:`_sweep` puts the larger side of a block (after dropping the steps of
+    a diagonal) in its rows, so a block's shape decides which sequence of a
+    pair is the row; the covariance form's dual maps scale by the row's factor
+    first (``(Sigma a_i) a_j`` is not ``(Sigma a_j) a_i`` in floating point),
+    while the difference form's treat both sequences alike
+    (:meth:`~rntk.activations.DualActivation.cross_difference`).
+    """
+    return n_features == 1 and activation.difference_form
 
 
 def _active_counts(lengths_descending: np.ndarray, horizon: int) -> np.ndarray:
@@ -689,8 +713,9 @@ def _sweep(
     nngp, ntk : ndarray, shaped like the layout's pairs, scaled by ``sigma_v**2``
     """
     if layout is _ActiveRectangle and rows.n_sequences < columns.n_sequences:
-        # The recursion is symmetric in the two sequences: run it with the larger
-        # set outermost and transpose (see _ActiveRectangle).
+        # The recursion is symmetric in the two sequences (bit for bit only in the
+        # difference form, see block_invariant): run it with the larger set
+        # outermost and transpose (see _ActiveRectangle).
         nngp, ntk = _sweep(columns, rows, hyper, activation, layout, read_stride)
         return nngp.T, ntk.T
 

@@ -14,6 +14,28 @@ In the symmetric case ``K(X, X)`` only blocks on or above the diagonal are
 computed; each is mirrored, and the diagonal itself comes from the exact
 per-sequence path.
 
+A Gram matrix of few blocks leaves workers idle: most UCR training sets (under
+256 sequences) are a single block. When the blocks run on an executor other
+than a thread pool (worker processes, a Dask cluster) and one block would take
+more than a worker's share of the work, :func:`plan_gram` cuts the rows instead
+into one strip per worker, of about equal cost, each within the block shape.
+It does so only where a pair's values do not depend on the block that holds it
+(univariate inputs and an activation with a difference form:
+:func:`rntk.recursion.block_invariant`), so the result is the same, bit for
+bit, whatever runs the blocks.
+
+Threads cannot share such a Gram matrix. On a block of a few thousand pairs
+every NumPy call releases the GIL for a microsecond or so, and two threads
+spend their time handing it over: the two strips of 104 sequences of length
+2000 (mean head, ``pool_stride=63``) took 2.2 to 2.9 times as long on two
+threads as the one block on one thread, with a million context switches; even
+blocks of 64 x 512 pairs took 1.6 times as long on two threads as on one. Nor
+is a finer split free on one core: each block pays NumPy's per-call overhead
+at every step, the work of several thousand pairs, so the two strips of that
+Gram matrix took 1.18 times the CPU time of its one block, and eight strips
+2.6 times (``benchmarks/bench_small_gram.py``). Hence one strip per worker,
+and only for workers that do not share a GIL.
+
 Normalisation (cosine form) is applied to each block as it is written, one
 product ``K_ij * (a_i a_j)`` per entry, never by dividing the finished matrix
 in place. So every write into the output is an assignment of values that
@@ -24,9 +46,10 @@ is what lets a computation into a file resume after a crash
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import astuple, dataclass, fields
 
@@ -36,11 +59,11 @@ from .heads import Head
 from .hyperparameters import Architecture
 from .options import check_flag, check_positive_integer, is_positive_integer
 from .progress import ProgressBar
-from .recursion import StackPaths, model_block, non_finite_error
+from .recursion import StackPaths, block_invariant, model_block, non_finite_error
 
-__all__ = ["Block", "GramOptions", "compute_gram", "plan_blocks"]
+__all__ = ["Block", "GramOptions", "compute_gram", "plan_blocks", "plan_gram"]
 
-#: Default block shape: rows x columns of pairs advanced together. Large enough
+#: Default block shape: at most rows x columns of pairs advanced together. Large enough
 #: that NumPy's per-call overhead is amortised and two threads rarely wait for
 #: the GIL (64 x 512 blocks gained nothing from a second thread), small enough
 #: that a block's arrays (about 16 MB at depth 1) stay in the last-level cache.
@@ -93,7 +116,9 @@ class GramOptions:
     ``normalize`` and ``dtype`` shape the values; ``block_shape`` only groups
     the pairs (a computation into a file records it, to resume block by block);
     ``n_jobs``, ``executor`` and ``progress`` only say where the blocks run and
-    whether that shows, and may change between runs of a resumable computation.
+    whether that shows, and may change between runs of a resumable computation
+    (``executor`` and ``n_jobs`` may cut a Gram matrix of few blocks into others,
+    see :func:`plan_gram`, never changing a value).
     Every field is validated on construction, also by :func:`dataclasses.replace`;
     the messages name the arguments of :class:`rntk.RNTK` (``block_size`` for
     ``block_shape``), where they are documented.
@@ -103,7 +128,8 @@ class GramOptions:
     normalize : bool
         Multiply every value by ``1 / sqrt(K(x, x) K(x', x'))`` as it is written.
     block_shape : (int, int)
-        Rows and columns of pairs advanced together; an integer means a square.
+        Rows and columns of pairs advanced together, at most (the largest
+        block, so the memory per worker); an integer means a square.
     n_jobs : int or None
         Worker threads, or the executor's workers; None: every core.
     executor : concurrent.futures.Executor or None
@@ -143,20 +169,28 @@ class Block:
 
 
 def plan_blocks(
-    n_rows: int, n_columns: int, symmetric: bool, block_shape: tuple[int, int]
+    n_rows: int,
+    n_columns: int,
+    symmetric: bool,
+    block_shape: tuple[int, int],
+    row_bounds: Sequence[int] | None = None,
 ) -> list[Block]:
     """Tile the ``n_rows x n_columns`` pairs into blocks.
 
-    With ``symmetric`` only the upper triangle is covered: a block whose
-    column range starts left of its first row is cut to start at that row.
+    The rows are cut into strips of ``block_shape[0]`` rows, or at
+    ``row_bounds`` (from 0 to ``n_rows``, strips of at most ``block_shape[0]``
+    rows) if given, and each strip into blocks of ``block_shape[1]`` columns.
+    With ``symmetric`` only the upper triangle is covered: a strip's columns
+    start at its first row.
     """
     block_rows, block_columns = block_shape
     if symmetric:
-        # Each row range's first block must hold its whole square of pairs.
+        # Each strip's first block must hold its whole square of pairs.
         block_columns = max(block_columns, block_rows)
+    if row_bounds is None:
+        row_bounds = [*range(0, n_rows, block_rows), n_rows]
     blocks = []
-    for row_start in range(0, n_rows, block_rows):
-        row_stop = min(row_start + block_rows, n_rows)
+    for row_start, row_stop in itertools.pairwise(row_bounds):
         first_column = row_start if symmetric else 0
         for column_start in range(first_column, n_columns, block_columns):
             column_stop = min(column_start + block_columns, n_columns)
@@ -211,15 +245,113 @@ def _bounded_map(executor: Executor, tasks: Iterator[tuple], in_flight: int) -> 
             future.cancel()
 
 
-def _block_cost(block: Block, rows: StackPaths, columns: StackPaths, head: Head) -> float:
-    """Pair-steps of a block, up to the spread of lengths inside it (for progress)."""
-    row_length = float(rows.lengths[block.row_start])
-    column_length = float(columns.lengths[block.column_start])
+def plan_gram(
+    rows: StackPaths,
+    columns: StackPaths,
+    symmetric: bool,
+    block_shape: tuple[int, int],
+    architecture: Architecture,
+    workers: int,
+) -> list[Block]:
+    """The blocks of a Gram matrix shared by ``workers`` workers.
+
+    The tiles of :func:`plan_blocks`, unless one of them would take more than
+    a worker's share of the work and a pair's values do not depend on the block
+    that holds it (:func:`rntk.recursion.block_invariant`). Then the rows are
+    cut into ``workers`` strips of about equal cost instead (more if a strip
+    would exceed ``block_shape[0]`` rows), so that every worker has its share.
+    The plan depends only on the shapes, the lengths, the head and the number
+    of workers; with one worker it is the tiles. ``workers`` counts the
+    workers that can share a small block: threads cannot (see the module
+    docstring), so :func:`compute_gram` passes 1 for a thread pool.
+    """
+    n_rows, n_columns = rows.n_sequences, columns.n_sequences
+    tiles = plan_blocks(n_rows, n_columns, symmetric, block_shape)
+    head = architecture.head
+    if workers == 1 or not block_invariant(architecture.activation, rows.n_features):
+        return tiles
+    costs = [_block_cost(tile, rows, columns, head) for tile in tiles]
+    if max(costs, default=0.0) * workers <= sum(costs):
+        return tiles
+    bounds = _balanced_row_bounds(
+        rows.lengths, columns.lengths, symmetric, head, workers, block_shape[0]
+    )
+    return plan_blocks(n_rows, n_columns, symmetric, block_shape, bounds)
+
+
+def _balanced_row_bounds(
+    row_lengths: np.ndarray,
+    column_lengths: np.ndarray,
+    symmetric: bool,
+    head: Head,
+    pieces: int,
+    max_rows: int,
+) -> list[int]:
+    """Row boundaries of ``pieces`` strips whose costliest is as cheap as possible.
+
+    More strips than ``pieces`` only if a strip would exceed ``max_rows`` rows,
+    fewer only if there are fewer rows. A symmetric strip of rows ``a:b`` is
+    paired with the columns ``a:``, the lower half of its square included (the
+    block computes it). Sequences are sorted by decreasing length, so the rows
+    are not uniform: the first strips pair longer sequences, and in the
+    symmetric case with more columns.
+    """
+    n_rows = len(row_lengths)
+
+    def cut(limit: float) -> list[int]:
+        # Each strip takes the rows that keep its cost within limit (one at least).
+        bounds = [0]
+        while bounds[-1] < n_rows:
+            start = bounds[-1]
+            strip_columns = column_lengths[start:] if symmetric else column_lengths
+            cumulative = np.cumsum(_pair_steps(row_lengths[start:], strip_columns, head))
+            taken = int(np.searchsorted(cumulative, limit, side="right"))
+            bounds.append(start + min(max(taken, 1), max_rows))
+        return bounds
+
+    # Fewer strips for a higher limit (a strip starting later reaches at least as
+    # far), so bisect for the lowest limit that needs no more than wanted.
+    low, high = 0.0, float(np.sum(_pair_steps(row_lengths, column_lengths, head)))
+    wanted = max(pieces, len(cut(high)) - 1)
+    for _ in range(30):  # to a billionth of the whole cost
+        middle = 0.5 * (low + high)
+        if len(cut(middle)) - 1 <= wanted:
+            high = middle
+        else:
+            low = middle
+    return cut(high)
+
+
+def _pair_steps(row_lengths: np.ndarray, column_lengths: np.ndarray, head: Head) -> np.ndarray:
+    """Pair-steps of each row sequence against all the column sequences, (n_rows,).
+
+    Both sorted by decreasing length. A pair takes its ``min(T_i, T_j)``
+    common steps for the last-step head, and about ``T_i T_j / pool_stride``
+    for the mean head (every ``pool_stride``-th diagonal of the step grid), in
+    each stack.
+    """
+    row_lengths = np.asarray(row_lengths, dtype=np.float64)
+    column_lengths = np.asarray(column_lengths, dtype=np.float64)
     if head.reads_last_step_only:
-        steps = min(row_length, column_length)
-    else:  # every pool_stride-th diagonal of the step grid
-        steps = row_length * column_length / head.pool_stride
-    return block.n_pairs * steps * len(head.directions)
+        # The columns at least as long as a row (a prefix) count its length,
+        # the others their own: the sum of column_lengths[longer:].
+        longer = np.searchsorted(-column_lengths, -row_lengths, side="right")
+        tail_sums = np.append(np.cumsum(column_lengths[::-1])[::-1], 0.0)
+        steps = row_lengths * longer + tail_sums[longer]
+    else:
+        steps = row_lengths * (column_lengths.sum() / head.pool_stride)
+    return steps * len(head.directions)
+
+
+def _block_cost(block: Block, rows: StackPaths, columns: StackPaths, head: Head) -> float:
+    """Pair-steps of a block (for balancing and progress)."""
+    return float(
+        _pair_steps(
+            rows.lengths[block.row_start : block.row_stop],
+            columns.lengths[block.column_start : block.column_stop],
+            head,
+        ).sum()
+    )
 
 
 def compute_gram(
@@ -242,11 +374,13 @@ def compute_gram(
     With ``options.normalize`` every value is multiplied by ``a_i a_j``,
     ``a_i = 1 / sqrt(K(x_i, x_i))`` (0 for a zero self-kernel), as it is written.
 
-    Blocks of ``options.block_shape`` run on ``options.executor`` if given (any
-    ``concurrent.futures.Executor``, e.g. a Dask client's), else on a pool of
-    ``options.n_jobs`` threads (NumPy releases the GIL in its loops), else
-    inline when ``n_jobs == 1``. At most ``2 * n_jobs`` blocks are in flight,
-    so memory stays bounded; the results are written here, in the calling
+    The blocks (:func:`plan_gram`, at most ``options.block_shape``) run on
+    ``options.executor`` if given (any ``concurrent.futures.Executor``, e.g. a
+    Dask client's), else on a pool of ``options.n_jobs`` threads (NumPy
+    releases the GIL in its loops), else inline when ``n_jobs == 1``. A Gram
+    matrix of few blocks is cut into one strip per worker for an executor
+    other than a thread pool. At most ``2 * n_jobs`` blocks are in flight, so
+    memory stays bounded; the results are written here, in the calling
     thread, in a fixed order.
 
     ``journals`` (``{name: rntk.checkpoint.GramFile}``, for some of the
@@ -255,10 +389,18 @@ def compute_gram(
     has it), each block written is recorded once its values are on disk, and
     an output whose journal is complete is left alone. Every write is an
     assignment of values that depend only on the computation, so writing a
-    block again after a crash changes nothing.
+    block again after a crash changes nothing. A journal names each block by
+    its rows and columns: if another executor or number of workers gives
+    another plan, the blocks of this plan not recorded as such are computed,
+    even where recorded blocks of the old plan covered their pairs.
     """
     journals = journals or {}
-    blocks = plan_blocks(rows.n_sequences, columns.n_sequences, symmetric, options.block_shape)
+    n_jobs = default_n_jobs() if options.n_jobs is None else options.n_jobs
+    # Threads cannot share a small block (the GIL, see the module docstring).
+    threads = options.executor is None or isinstance(options.executor, ThreadPoolExecutor)
+    blocks = plan_gram(
+        rows, columns, symmetric, options.block_shape, architecture, 1 if threads else n_jobs
+    )
 
     def needs(name: str, block: Block) -> bool:
         journal = journals.get(name)
@@ -274,7 +416,6 @@ def compute_gram(
         )
         for block in pending
     )
-    n_jobs = default_n_jobs() if options.n_jobs is None else options.n_jobs
     executor, own_pool = options.executor, None
     if executor is None and n_jobs > 1 and len(pending) > 1:
         executor = own_pool = ThreadPoolExecutor(max_workers=n_jobs)

@@ -85,7 +85,6 @@ def test_pooled_states_follow_the_budget():
     protocol = ucr_archive.SCALED
     data = ucr_archive.DataSet(
         "Toy",
-        [np.zeros((500, 1))],
         [],
         np.zeros((1, 500, 1)),
         np.zeros((0, 500, 1)),
@@ -100,6 +99,26 @@ def test_pooled_states_follow_the_budget():
     assert ucr_archive.pooled_states(data, protocol) == protocol.max_pooled_states
     data.info.update(n_train=10**5, n_test=10**5)
     assert ucr_archive.pooled_states(data, protocol) == 2  # never fewer
+    # Today's full protocol has no budget: always the most states.
+    assert ucr_archive.pooled_states(data, ucr_archive.FULL) == protocol.max_pooled_states
+
+
+def test_input_scalings_are_both_candidates_where_the_archive_did_not_z_normalise():
+    unit_test = ucr_archive.load("UnitTest")  # sktime's UnitTest is not z-normalised
+    assert [i.scaling for i in unit_test.inputs] == [
+        "z-normalised series",
+        "standardised channels",
+    ]
+    steps = np.concatenate(unit_test.inputs[1].train)
+    np.testing.assert_allclose(steps.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(steps.std(axis=0), 1, rtol=1e-12)
+    for series in unit_test.inputs[0].train:
+        np.testing.assert_allclose(series.mean(axis=0), 0, atol=1e-12)
+    # MiniRocket reads the series as given.
+    np.testing.assert_array_equal(
+        unit_test.raw_train_vectors[0, :, 0],
+        np.asarray(ucr_archive.load_ucr("UnitTest")[0][0])[:, 0],
+    )
 
 
 def test_resample_and_aeon_layout():

@@ -25,6 +25,7 @@ How the Gaussian expectations are integrated, for
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -812,6 +813,108 @@ def test_register_activation_refuses_bad_names_factories_and_clashes(monkeypatch
     assert isinstance(rntk.activations.get_activation("relu"), LeakyReLU)
     with pytest.raises(ValueError, match=r"one of \['erf', 'relu', 'tanh'\]"):
         rntk.kernel([[1.0]], activation="leaky")
+
+
+def test_registering_an_instance_says_to_pass_its_class(monkeypatch):
+    monkeypatch.setattr(rntk.activations, "_REGISTRY", dict(rntk.activations._REGISTRY))
+    # An instance is callable (phi), so it used to be called as a factory: a missing argument.
+    with pytest.raises(
+        TypeError, match=r"factory .* got the instance LeakyReLU\(\); pass its class"
+    ):
+        rntk.register_activation("leaky", LeakyReLU())
+    assert "leaky" not in rntk.activations.available_activations()
+    rntk.register_activation("leaky", lambda: LeakyReLU(0.2))  # what the message suggests
+    assert rntk.activations.get_activation("leaky").slope == 0.2
+
+
+class TwoValuesOfThree(rntk.DualActivation):
+    """A dual map that returns (V, V', something else)."""
+
+    def dual(self, covariance, variance1, variance2):
+        covariance = np.asarray(covariance, dtype=np.float64)
+        return covariance, np.ones_like(covariance), covariance
+
+
+class KernelOnly(rntk.DualActivation):
+    """A dual map that returns V alone, an array of the inputs' shape."""
+
+    def dual(self, covariance, variance1, variance2):
+        return np.asarray(covariance, dtype=np.float64)
+
+
+class RightDiagonal(TwoValuesOfThree):
+    """A correct diagonal over a wrong dual: only the pairs reach the dual map."""
+
+    def diagonal(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        return variance, np.ones_like(variance)
+
+
+@pytest.mark.parametrize(
+    "activation, got",
+    [
+        (TwoValuesOfThree(), "3 values"),
+        (KernelOnly(), r"ndarray of shape \(2,\)"),
+        (RightDiagonal(), "3 values"),
+    ],
+)
+def test_a_dual_map_that_does_not_return_two_values_is_named(activation, got):
+    # Two sequences: V alone, of shape (2,), used to be unpacked as the pair (V, V').
+    X = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3])]
+    name = type(activation).__name__
+    with pytest.raises(TypeError, match=rf"{name}\.dual must return a pair \(V, V'\).*got {got}"):
+        rntk.kernel(X, activation=activation)
+
+
+def test_a_dual_map_may_stack_its_two_values_in_one_array():
+    class Paired(rntk.DualActivation):
+        def dual(self, covariance, variance1, variance2):
+            return ReLU().dual(covariance, variance1, variance2)
+
+    class Stacked(Paired):
+        def dual(self, covariance, variance1, variance2):
+            return np.stack(super().dual(covariance, variance1, variance2))
+
+    X = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3])]
+    expected = rntk.kernel(X, activation=Paired(), sigma_w=1.3)
+    np.testing.assert_array_equal(rntk.kernel(X, activation=Stacked(), sigma_w=1.3), expected)
+
+
+class NegativeMoment(rntk.DualActivation):
+    """V(c, q1, q2) = -c, so V(q, q, q) = -q: no second moment is negative."""
+
+    def dual(self, covariance, variance1, variance2):
+        covariance = np.asarray(covariance, dtype=np.float64)
+        return -covariance, np.ones_like(covariance)
+
+
+class NegativeSlope(rntk.DualActivation):
+    """The linear activation's dual, with a diagonal whose V'(q, q, q) is -1."""
+
+    def dual(self, covariance, variance1, variance2):
+        covariance = np.asarray(covariance, dtype=np.float64)
+        return covariance, np.ones_like(covariance)
+
+    def diagonal(self, variance):
+        variance = np.asarray(variance, dtype=np.float64)
+        return variance, -np.ones_like(variance)
+
+
+@pytest.mark.parametrize(
+    "activation, named",
+    [
+        (NegativeMoment(), r"V\(q, q, q\) = -[0-9.]+ at q = .*NegativeMoment\.dual"),
+        (NegativeSlope(), r"V'\(q, q, q\) = -1 at q = .*NegativeSlope\.diagonal"),
+    ],
+)
+def test_a_dual_map_with_a_negative_second_moment_is_refused(activation, named):
+    X = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3])]
+    # The Gram matrix used to come back with a negative diagonal, and no error.
+    with pytest.raises(ValueError, match="second moments, never negative") as error:
+        rntk.kernel(X, activation=activation, get="nngp")
+    assert re.search(named, str(error.value)), str(error.value)
+    with pytest.raises(ValueError, match="never negative"):
+        rntk.RNTK(activation=activation).diag(X)
 
 
 def test_sensitivity_of_a_hermite_activation_names_what_is_missing():

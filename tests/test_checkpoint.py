@@ -502,3 +502,203 @@ def test_a_lock_held_for_an_instant_is_waited_for(tmp_path):
     finally:
         release.join()
     assert np.array_equal(result, rntk.kernel(X, block_size=4))
+
+
+def test_out_path_errors_say_what_to_do(tmp_path):
+    X = small_case()
+    missing = tmp_path / "no such directory" / "gram.npy"
+    # Used to name the journal's temporary file, an internal detail.
+    with pytest.raises(FileNotFoundError, match="out: the directory .*no such directory of .*"):
+        rntk.kernel(X, out=missing)
+    # Used to say "out must hold numpy arrays, got tuple".
+    with pytest.raises(TypeError, match=r"one file path .* for get='ntk', got 2 items"):
+        rntk.kernel(X, out=(tmp_path / "a.npy", tmp_path / "b.npy"))
+    assert not any(tmp_path.iterdir())
+
+
+def test_bytes_paths_are_file_paths(tmp_path):
+    # A bytes path used to be refused as "out must hold numpy arrays, got bytes".
+    X = small_case()
+    expected = rntk.kernel(X, **PARAMS)
+    pair = (os.fsencode(tmp_path / "nngp.npy"), os.fsencode(tmp_path / "ntk.npy"))
+    assert_same_pair(rntk.kernel(X, out=pair, **PARAMS), expected)
+    single = rntk.kernel(X, out=os.fsencode(tmp_path / "gram.npy"))
+    assert np.array_equal(single, rntk.kernel(X)) and journal_is_complete(tmp_path / "gram.npy")
+
+
+def refuse_writes_to_read_only_files(monkeypatch) -> None:
+    """Make opening a file without write permission for writing fail, as it does for
+    any user but root (who may run the tests): the journal by ``os.open``, the
+    ``.npy`` file by ``open_memmap``."""
+
+    def read_only(path) -> bool:
+        return os.path.exists(path) and not os.stat(path).st_mode & 0o222
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", os.fspath(path))
+
+    class ReadOnlyOs:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def open(self, path, flags, *args, **kwargs):
+            if flags & (os.O_WRONLY | os.O_RDWR) and read_only(path):
+                refuse(path)
+            return os.open(path, flags, *args, **kwargs)
+
+    open_memmap = np.lib.format.open_memmap
+
+    def read_only_open_memmap(filename, mode="r+", *args, **kwargs):
+        if mode != "r" and read_only(filename):
+            refuse(filename)
+        return open_memmap(filename, mode, *args, **kwargs)
+
+    monkeypatch.setattr(rntk.checkpoint, "os", ReadOnlyOs())
+    monkeypatch.setattr(np.lib.format, "open_memmap", read_only_open_memmap)
+
+
+def test_a_complete_read_only_file_is_returned(tmp_path, monkeypatch):
+    X = small_case()
+    out = (tmp_path / "nngp.npy", tmp_path / "ntk.npy")
+    expected = rntk.kernel(X, **PARAMS)
+    rntk.kernel(X, out=out, **PARAMS)
+    files = [*out, *(f"{path}.journal" for path in out)]
+    before = [open(file, "rb").read() for file in files]
+    for file in files:
+        os.chmod(file, 0o444)
+    refuse_writes_to_read_only_files(monkeypatch)
+    evaluated = count_blocks(monkeypatch)
+    # Used to raise PermissionError on the journal.
+    assert_same_pair(rntk.kernel(X, out=out, **PARAMS), expected)
+    assert evaluated == [] and [open(file, "rb").read() for file in files] == before
+
+
+def test_an_unfinished_read_only_file_says_why_it_cannot_resume(tmp_path, monkeypatch):
+    X = small_case()
+    out = tmp_path / "gram.npy"
+    with monkeypatch.context() as patch:
+        fail_at_block(patch, 2)
+        with pytest.raises(Crash):
+            rntk.kernel(X, out=out, block_size=(4, 4), n_jobs=1)
+    for file in (out, f"{out}.journal"):
+        os.chmod(file, 0o444)
+    refuse_writes_to_read_only_files(monkeypatch)
+    with pytest.raises(PermissionError, match="is not complete and its journal .* is read-only"):
+        rntk.kernel(X, out=out, block_size=(4, 4), n_jobs=1)
+
+
+def journal_lines(path) -> list[bytes]:
+    with open(f"{path}.journal", "rb") as file:
+        return file.read().splitlines(keepends=True)
+
+
+def replace_journal_line(path, index: int, line: bytes) -> None:
+    lines = journal_lines(path)
+    lines[index] = line
+    with open(f"{path}.journal", "wb") as file:
+        file.write(b"".join(lines))
+
+
+def checksummed(payload: bytes) -> bytes:
+    return b"%08x %s\n" % (zlib.crc32(payload), payload)
+
+
+def resume_after_damaging_the_journal(tmp_path, monkeypatch, damaged_line) -> None:
+    """Damage the third block record of a complete journal (6 blocks) with
+    ``damaged_line(line)``: the resume recomputes that block and every later one,
+    and ends bit for bit as the uninterrupted run, with a whole journal."""
+    X = small_case()
+    params = dict(get="ntk", block_size=(4, 4), n_jobs=1)
+    out = tmp_path / "gram.npy"
+    expected = rntk.kernel(X, **params)
+    rntk.kernel(X, out=out, **params)
+    lines = journal_lines(out)
+    assert len(lines) == 1 + 6 + 1 and lines[3].split()[1] == b"block"
+    replace_journal_line(out, 3, damaged_line(lines[3]))
+    evaluated = count_blocks(monkeypatch)
+    assert np.array_equal(rntk.kernel(X, out=out, **params), expected)
+    assert len(evaluated) == 4  # the damaged record's block and the three after it
+    every_block = {astuple(block) for block in plan_blocks(12, 12, True, (4, 4))}
+    assert recorded_blocks(out) == every_block and journal_is_complete(out)
+    assert len(journal_lines(out)) == 1 + 6 + 1
+
+
+def test_a_record_with_a_bad_checksum_is_discarded_and_its_block_recomputed(tmp_path, monkeypatch):
+    def bad_checksum(line):
+        checksum, rest = line[:8], line[8:]
+        return b"%08x" % (int(checksum, 16) ^ 1) + rest
+
+    resume_after_damaging_the_journal(tmp_path, monkeypatch, bad_checksum)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"block 0 4 a 8", b"block 0 4 4 8.0", b"block 0 4 4 \xff\xfe", b"blocks 0 4 4 8"],
+    ids=["letters", "a float", "not UTF-8", "unknown record"],
+)
+def test_a_malformed_record_with_a_good_checksum_is_discarded_like_a_torn_one(
+    tmp_path, monkeypatch, payload
+):
+    # Used to raise ValueError or UnicodeDecodeError instead of recomputing.
+    resume_after_damaging_the_journal(tmp_path, monkeypatch, lambda line: checksummed(payload))
+
+
+def test_sequences_that_pad_to_the_same_steps_are_different_data(tmp_path):
+    """A leading zero step is data: [0, 1, 2] is not [1, 2], although both are
+    stored as the same zero-padded steps (only the lengths tell them apart)."""
+    with_zero = [np.array([0.0, 1.0, 2.0]), np.array([3.0, 4.0, 5.0])]
+    without = [np.array([1.0, 2.0]), np.array([3.0, 4.0, 5.0])]
+    stored = [rntk.sequences.as_sequences(X) for X in (with_zero, without)]
+    assert np.array_equal(stored[0].steps_from_end, stored[1].steps_from_end)
+    out = tmp_path / "gram.npy"
+    rntk.kernel(with_zero, out=out)
+    with pytest.raises(ValueError, match=r"another computation .*\(different X\)"):
+        rntk.kernel(without, out=out)
+    assert not np.array_equal(rntk.kernel(with_zero), rntk.kernel(without))
+
+
+def test_a_complete_file_is_returned_without_kernel_work_or_journal_writes(tmp_path, monkeypatch):
+    X = small_case()
+    out = (tmp_path / "nngp.npy", tmp_path / "ntk.npy")
+    expected = rntk.kernel(X, **PARAMS)
+    rntk.kernel(X, out=out, **PARAMS)
+    before = [journal_lines(path) for path in out]
+
+    def no_kernel_work(*arguments):
+        raise AssertionError("the recursion ran for a complete file")
+
+    monkeypatch.setattr(rntk.recursion, "advance_layer", no_kernel_work)
+    writes = Writes(monkeypatch)
+    assert_same_pair(rntk.kernel(X, out=out, **PARAMS), expected)
+    assert writes.log == [] and [journal_lines(path) for path in out] == before
+
+
+def test_every_journal_append_is_fsynced_before_the_next_write(tmp_path, monkeypatch):
+    X = small_case()
+    out = (tmp_path / "nngp.npy", tmp_path / "ntk.npy")
+    with monkeypatch.context() as patch:
+        fail_at_block(patch, 3)
+        with pytest.raises(Crash):
+            rntk.kernel(X, out=out, block_size=(4, 4), n_jobs=1, **PARAMS)
+    writes = Writes(monkeypatch, sync=False)
+    rntk.kernel(X, out=out, block_size=(4, 4), n_jobs=1, **PARAMS)  # a resume: cut, then appends
+    kinds = [kind for kind, _ in writes.log]
+    appends = [k for k, kind in enumerate(kinds) if kind == "journal"]
+    assert len(appends) == 2 * (6 - 2 + 1)
+    for k in appends:
+        assert kinds[k + 1 : k + 2] == ["fsync"], f"write {k + 1} (a journal line) not synced"
+
+
+def test_a_journal_of_a_newer_format_version_is_refused_by_name(tmp_path):
+    X = small_case()
+    out = tmp_path / "gram.npy"
+    rntk.kernel(X, out=out, block_size=(4, 4))
+    header = json.loads(journal_lines(out)[0].split(b" ", 1)[1])
+    header["version"] = rntk.checkpoint.VERSION + 1
+    replace_journal_line(out, 0, checksummed(json.dumps(header, sort_keys=True).encode()))
+    before = out.read_bytes(), journal_lines(out)
+    newer = rntk.checkpoint.VERSION + 1
+    message = rf"{out}.journal has format version {newer}; this rntk reads {newer - 1}"
+    with pytest.raises(ValueError, match=message):
+        rntk.kernel(X, out=out, block_size=(4, 4))
+    assert (out.read_bytes(), journal_lines(out)) == before

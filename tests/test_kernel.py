@@ -12,6 +12,8 @@ format and threads).
 from __future__ import annotations
 
 import math
+import re
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -29,6 +31,8 @@ from hypothesis import strategies as st
 from scipy import special
 
 import rntk
+from rntk.scheduling import evaluate_block
+from rntk.sequences import as_sequences
 
 ACTIVATIONS = ["relu", "erf"]
 FAST = settings(
@@ -590,6 +594,63 @@ def test_diag_is_the_diagonal_of_the_gram(activation):
     np.testing.assert_array_equal(single, diagonal.nngp)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("normalize", [False, True])
+@pytest.mark.parametrize("head", [{}, {"readout": "mean", "bidirectional": True}])
+def test_diag_is_the_diagonal_of_the_gram_bit_for_bit(head, normalize, dtype):
+    """Also normalised (1 up to rounding, as written into the Gram matrix) and in float32."""
+    X, _, params = mixed_case(14)
+    model = rntk.RNTK(normalize=normalize, dtype=dtype, get=("nngp", "ntk"), **head, **params)
+    diagonal, gram = model.diag(X), model(X)
+    for name in ("nngp", "ntk"):
+        values = getattr(diagonal, name)
+        assert values.dtype == dtype
+        np.testing.assert_array_equal(values, np.diag(getattr(gram, name)))
+    if normalize and dtype == np.float64:
+        # Not all exactly 1: this case would not tell the diagonal from np.ones.
+        assert np.any(np.diag(gram.ntk) != 1.0)
+
+
+def test_block_memory_of_the_default_block_matches_the_docstring():
+    megabytes = [rntk.RNTK(depth=depth).block_memory() / 1e6 for depth in (1, 3)]
+    assert [round(value) for value in megabytes] == [25, 42]
+    assert rntk.RNTK(dtype=np.float32).block_memory() * 2 == rntk.RNTK().block_memory()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"depth": 3},
+        {"activation": "erf", "depth": 2},
+        {"readout": "mean", "pool_stride": 2},
+        {"bidirectional": True, "depth": 2},
+        {"dtype": np.float32},
+        {"activation": "tanh"},
+    ],
+)
+def test_block_memory_is_the_peak_that_tracemalloc_measures(params):
+    """One worker's peak on a full default block (256 x 1024 pairs), within 10%.
+
+    tracemalloc sees NumPy's allocations. Only the block's own work is measured:
+    the per-sequence paths are computed before.
+    """
+    model = rntk.RNTK(**params)
+    rows, columns = model.block_size
+    rng = np.random.default_rng(21)
+    row_paths, column_paths = (
+        model._paths(as_sequences(rng.standard_normal((n, 3)), "X")) for n in (rows, columns)
+    )
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        evaluate_block(row_paths, column_paths, model.architecture)
+        peak = tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+    assert 0.9 <= peak / model.block_memory() <= 1.1, (peak, model.block_memory())
+
+
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_normalize_divides_by_the_diagonals(activation):
     X, X2, params = mixed_case(14)
@@ -605,7 +666,8 @@ def test_normalize_divides_by_the_diagonals(activation):
         cross = rntk.kernel(rows, X2, normalize=True, **params)
         expected_cross = rntk.kernel(rows, X2, **params) / np.sqrt(np.outer(d[: len(rows)], d2))
         assert_relative_close(cross, expected_cross, REGROUPING_RTOL)
-    np.testing.assert_array_equal(rntk.RNTK(normalize=True, **params).diag(X), np.ones(len(X)))
+    # diag gives the Gram matrix's diagonal as written: 1 up to rounding.
+    np.testing.assert_array_equal(rntk.RNTK(normalize=True, **params).diag(X), np.diag(normalized))
 
 
 @pytest.mark.parametrize("normalize", [False, True])
@@ -729,6 +791,62 @@ def test_growing_relu_kernel_raises_overflow_naming_sigma_w(symmetric):
     K = rntk.kernel([x[:20] for x in X], sigma_w=3.0)
     assert np.isfinite(K).all()
     assert_relative_close(K, reference.gram([x[:20] for x in X], sigma_w=3.0), ORACLE_RTOL)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("name", ["sigma_w", "sigma_u", "sigma_b", "sigma_h", "sigma_v"])
+def test_a_scale_whose_square_overflows_raises_overflow_naming_it(activation, name):
+    # sigma**2 is inf beyond 1.34e154; sigma_w used to meet sigma_h = 0 as inf * 0 = NaN
+    # (reported as a NaN of a custom activation) and sigma_v to raise a bare OverflowError.
+    X = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3])]
+    model = rntk.RNTK(activation=activation, **{name: 1e155})
+    for call in (lambda: model(X), lambda: model.diag(X)):
+        with pytest.raises(
+            rntk.KernelOverflowError, match=rf"{name}=1e\+155 is too large"
+        ) as error:
+            call()
+        assert f"use {name} below 1.34e+154" in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["sigma_w", "sigma_b", "sigma_h"])
+def test_an_overflow_inside_the_erf_dual_map_is_an_overflow_not_a_nan(name):
+    # sigma**2 = 1e308 fits, but 1 + 2q in the erf dual map does not: inf / inf = NaN,
+    # with no infinity left, used to be reported as a NaN of a custom activation.
+    X = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3])]
+    with pytest.raises(rntk.KernelOverflowError, match="overflowed float64") as error:
+        rntk.kernel(X, activation="erf", **{name: 1e154})
+    assert "returned NaN" not in str(error.value)
+
+
+@pytest.mark.parametrize("sigma_v, dtype", [(1e154, np.float64), (1e20, np.float32)])
+def test_a_sigma_v_that_takes_the_kernel_beyond_the_range_raises_overflow_naming_it(sigma_v, dtype):
+    # The recursion fits; only the factor sigma_v**2 does not. The message used to
+    # advise a smaller sigma_w.
+    X = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3])]
+    with pytest.raises(
+        rntk.KernelOverflowError, match=re.escape(f"sigma_v={sigma_v:g} multiplies")
+    ) as error:
+        rntk.kernel(X, sigma_v=sigma_v, dtype=dtype)
+    assert "Use a smaller sigma_v" in str(error.value)
+
+
+def test_a_sigma_v_that_takes_the_kernel_below_the_normal_range_raises_underflow():
+    X = [np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.3])]
+    # sigma_v**2 = 0: the Gram matrix used to be all zeros, with a RuntimeWarning only.
+    for sigma_v in (1e-200, 1e-150):
+        with pytest.raises(
+            rntk.KernelUnderflowError, match=re.escape(f"sigma_v={sigma_v:g} multiplies")
+        ):
+            rntk.kernel(X, sigma_v=sigma_v)
+        with pytest.raises(rntk.KernelUnderflowError, match="Use a larger sigma_v"):
+            rntk.RNTK(sigma_v=sigma_v, get="nngp").diag(X)
+    # Far from the edge nothing changes: the same numbers, times sigma_v**2.
+    sigma_v = 1e-100
+    np.testing.assert_array_equal(rntk.kernel(X, sigma_v=sigma_v), sigma_v**2 * rntk.kernel(X))
+    # sigma_v = 0 is the zero kernel, exactly, and all-zero sequences have kernel 0 at any sigma_v.
+    np.testing.assert_array_equal(rntk.kernel(X, sigma_v=0.0), 0.0)
+    zeros = [np.zeros(3), np.zeros(2)]
+    np.testing.assert_array_equal(rntk.kernel(zeros, sigma_b=0.0, sigma_v=1e-200), 0.0)
 
 
 # --- bad hyperparameters ------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -231,6 +232,28 @@ def test_many_features_per_step_warns_that_data_may_be_channels_first():
     with pytest.warns(LayoutWarning, match=r"from_channels_first\(X\)"):
         batch = as_sequences(univariate_channels_first)
     assert batch.max_length == 1 and batch.n_features == 20  # read as given, not guessed
+
+
+def here() -> int:
+    """The line that calls this."""
+    return sys._getframe(1).f_lineno
+
+
+def test_a_layout_warning_points_at_the_callers_line():
+    X = np.random.default_rng(13).standard_normal((3, 1, 20))
+    calls = [
+        (lambda: as_sequences(X), here()),
+        (lambda: rntk.kernel(X), here()),
+        (lambda: rntk.kernel(X[:1], X), here()),
+        (lambda: rntk.RNTK()(X), here()),
+        (lambda: rntk.RNTK().diag(X), here()),
+    ]
+    for call, line in calls:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        sites = {(w.filename, w.lineno) for w in caught if issubclass(w.category, LayoutWarning)}
+        assert sites == {(__file__, line)}
 
 
 def test_steps_first_data_does_not_warn():

@@ -446,6 +446,19 @@ def test_cv_skips_and_records_grid_points_that_overflow():
         RNTKClassifierCV({"sigma_w": [40.0]}, Cs=(1.0,)).fit(X, y)
 
 
+def test_cv_skips_a_sigma_w_whose_square_overflows_float64():
+    # 1e155**2 is inf: the kernel used to raise a plain FloatingPointError (a "NaN of a
+    # custom activation"), which aborted the search instead of skipping the grid point.
+    X, y = two_classes(12, n=12)
+    expected = RNTKClassifierCV({"sigma_w": [1.3]}, Cs=(1.0,), n_repeats=1).fit(X, y)
+    search = RNTKClassifierCV({"sigma_w": [1.3, 1e155]}, Cs=(1.0,), n_repeats=1).fit(X, y)
+    assert search.overflowed_params_ == [{"sigma_w": 1e155}]
+    np.testing.assert_array_equal(
+        search.cv_results_["mean_test_score"], expected.cv_results_["mean_test_score"]
+    )
+    np.testing.assert_array_equal(search.predict(X), expected.predict(X))
+
+
 def test_cv_records_every_grid_point_whose_kernel_overflows_or_underflows(monkeypatch):
     """Either error at a grid point skips it; the search goes on with the others."""
 

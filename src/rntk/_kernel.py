@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 from concurrent.futures import Executor
-from dataclasses import replace
+from dataclasses import fields
 
 import numpy as np
 
 from .activations import DualActivation
 from .checkpoint import computation_fingerprint, gram_file_paths, open_gram_files
-from .hyperparameters import Architecture
+from .heads import Head
+from .hyperparameters import Architecture, Hyperparameters
 from .options import (
     KernelPair,
     check_instance,
@@ -19,35 +22,107 @@ from .options import (
     parse_get,
 )
 from .recursion import StackPaths, stack_paths
-from .scheduling import DEFAULT_BLOCK_SHAPE, GramOptions, compute_gram
+from .scheduling import DEFAULT_BLOCK_SHAPE, GramOptions, compute_gram, inverse_root
 from .sequences import as_sequences, check_same_features
 
 __all__ = ["RNTK", "KernelPair", "kernel"]
 
+#: The parameters of :class:`RNTK` that make its architecture (activation, scales, head).
+_ARCHITECTURE_PARAMETERS = tuple(inspect.signature(Architecture.from_arguments).parameters)
 
-def _kept_in(holder: str, name: str) -> property:
-    """An attribute of :class:`RNTK` kept in its frozen ``holder``, validated there when set.
+#: The parameters of :class:`RNTK` that make its options: the field of GramOptions of each.
+_OPTION_FIELDS = {
+    "normalize": "normalize",
+    "block_size": "block_shape",
+    "n_jobs": "n_jobs",
+    "executor": "executor",
+    "progress": "progress",
+    "dtype": "dtype",
+}
 
-    ``k.n_jobs = 2`` replaces ``k.options`` by a copy with ``n_jobs=2``, whose
-    construction checks the value: a refused assignment leaves ``k`` as it was.
+
+def _parameter(name: str, record: str, field: str | None = None) -> property:
+    """The parameter ``name`` of :class:`RNTK`, read from its validated ``record``.
+
+    Reading gives the validated value (``k.sigma_w`` one scale per layer, ``k.dtype``
+    a ``numpy.dtype``); setting is ``k.set_params(name=value)``.
     """
+    field = field or name
 
     def get(self):
-        return getattr(getattr(self, holder), name)
+        return getattr(getattr(self, record), field)
 
     def set(self, value):
-        setattr(self, holder, replace(getattr(self, holder), **{name: value}))
+        self.set_params(**{name: value})
 
-    return property(get, set, doc=f"``{holder}.{name}``, validated when set.")
+    return property(
+        get, set, doc=f"The validated ``{name}``; setting it is ``set_params({name}=...)``."
+    )
 
 
-#: How an attribute of :class:`RNTK` is validated, whether set by the constructor
-#: or later (``k.get = "nngp"``); the others are kept in these and validated there.
-_ATTRIBUTE_CHECKS = {
-    "architecture": lambda value: check_instance(value, "architecture", Architecture),
-    "options": lambda value: check_instance(value, "options", GramOptions),
-    "get": parse_get,
-}
+def _fields_of(record) -> dict:
+    """``{field: value}`` of a dataclass, values as they are (not copied)."""
+    return {field.name: getattr(record, field.name) for field in fields(record)}
+
+
+def _head_arguments(head: Head) -> dict:
+    return _fields_of(check_instance(head, "head", Head))
+
+
+def _hyperparameter_arguments(hyperparameters: Hyperparameters) -> dict:
+    return _fields_of(check_instance(hyperparameters, "hyperparameters", Hyperparameters))
+
+
+def _architecture_arguments(architecture: Architecture) -> dict:
+    check_instance(architecture, "architecture", Architecture)
+    return {
+        "activation": architecture.activation,
+        **_hyperparameter_arguments(architecture.hyperparameters),
+        **_head_arguments(architecture.head),
+    }
+
+
+def _option_arguments(options: GramOptions) -> dict:
+    check_instance(options, "options", GramOptions)
+    return {name: getattr(options, field) for name, field in _OPTION_FIELDS.items()}
+
+
+def _record(read, arguments_of, name: str) -> property:
+    """A validated record of :class:`RNTK`; setting one sets the parameters it holds."""
+
+    def set(self, value):
+        self.set_params(**arguments_of(value))
+
+    return property(
+        read, set, doc=f"The validated ``{name}``; setting it sets the parameters it holds."
+    )
+
+
+def _block_arrays(architecture: Architecture) -> int:
+    """Arrays of a block's shape that one worker holds at its peak (see RNTK.block_memory).
+
+    Counted from :func:`rntk.recursion.cross_block` and checked against tracemalloc
+    in ``tests/test_kernel.py``.
+    """
+    activation, head = architecture.activation, architecture.head
+    mean = not head.reads_last_step_only
+    # K (or E) and Kd * Theta per layer, and the mean head's two sums over the read
+    # cells; twice, as a spare buffer takes the state when the active columns grow.
+    state = 2 * (2 * architecture.hyperparameters.depth + (2 if mean else 0))
+    if activation.difference_form:
+        work = 3 + activation.difference_work  # Sigma, Kd, D and the dual map's own
+        dual_temporaries = 0
+    else:
+        work = 4  # Sigma, Kd, the input covariance and a scratch array
+        # Allocated by the dual map at every step: 6 at the peak for the Hermite
+        # expansions (tanh); a new activation's dual map may need more or fewer.
+        dual_temporaries = 6
+    read_out = 3  # the top layer's kernels and the two results, after the last step
+    # The mean head's sums over the diagonals, and the last diagonal's kernels
+    # while the next one is swept; a bidirectional model's forward kernels while
+    # the backward stack runs.
+    held = (4 if mean else 0) + (2 if head.bidirectional else 0)
+    return state + work + max(read_out, dual_temporaries) + held
 
 
 class RNTK:
@@ -118,9 +193,12 @@ class RNTK:
         sequence has zero kernel with itself).
     block_size : int or (int, int), default (256, 1024)
         Rows and columns of pairs advanced together, at most. Affects speed and
-        memory (about ``8 * (2 depth + 5) * rows * columns`` bytes per worker),
-        and only the last bits of the result (none for univariate inputs with
-        ReLU or erf). On an ``executor`` other than a thread pool, a Gram
+        memory (a worker's peak is about ``4 depth + 8`` arrays of ``rows *
+        columns`` values of ``dtype`` with ReLU and the last-step head: 25 MB
+        for the default block at depth 1 in float64, 42 MB at depth 3;
+        :meth:`block_memory` counts it for any architecture), and only the
+        last bits of the result (none for univariate inputs with ReLU or
+        erf). On an ``executor`` other than a thread pool, a Gram
         matrix of too few blocks for its workers is cut into one strip of rows
         per worker, where no bit changes. Threads cannot share small blocks
         (the GIL), so for a small Gram matrix on several cores pass
@@ -150,16 +228,32 @@ class RNTK:
 
     Attributes
     ----------
-    architecture : rntk.hyperparameters.Architecture
-        The validated ``activation``, ``hyperparameters`` (depth and scales) and
-        ``head``; each is also an attribute of its own.
+    activation, depth, sigma_w, ..., dtype
+        Every parameter, as validated and in use: ``activation`` a
+        :class:`DualActivation`, ``sigma_w, sigma_u, sigma_b, sigma_h`` arrays
+        of one scale per layer (read-only), ``block_size`` (also
+        ``block_shape``) a pair, ``dtype`` a ``numpy.dtype``.
     get : tuple of str
         The kernels to return, in the order asked for.
+    architecture : rntk.hyperparameters.Architecture
+        The validated ``activation``, ``hyperparameters`` (depth and scales) and
+        ``head``.
     options : rntk.scheduling.GramOptions
         The validated ``normalize``, ``block_shape`` (from ``block_size``),
-        ``n_jobs``, ``executor``, ``progress`` and ``dtype``; each is also an
-        attribute of its own. Every attribute is validated when set, as in the
-        constructor.
+        ``n_jobs``, ``executor``, ``progress`` and ``dtype``.
+
+    Notes
+    -----
+    Changing a parameter is constructing the object again with it: ``k.depth =
+    2`` is ``k.set_params(depth=2)``, which validates every parameter anew and
+    applies them, exactly as ``RNTK(**{**k.get_params(), "depth": 2})`` would.
+    Scales left at None follow the activation (``k.activation = "erf"`` takes
+    erf's default scales). A refused value raises a ValueError or TypeError
+    naming it and leaves ``k`` as it was; change several at once when only
+    their combination is valid (``k.set_params(depth=2, sigma_w=[1.2, 1.4])``).
+    Setting a record (``k.head = Head(...)``, ``k.hyperparameters``,
+    ``k.architecture``, ``k.options``) sets the parameters it holds, and an
+    unknown attribute raises an AttributeError.
 
     References
     ----------
@@ -198,39 +292,136 @@ class RNTK:
         progress: bool = False,
         dtype=np.float64,
     ):
-        self.architecture = Architecture.from_arguments(
-            activation,
-            depth,
-            sigma_w,
-            sigma_u,
-            sigma_b,
-            sigma_h,
-            sigma_v,
-            readout,
-            bidirectional,
-            pool_stride,
+        self._apply(
+            {
+                "activation": activation,
+                "depth": depth,
+                "sigma_w": sigma_w,
+                "sigma_u": sigma_u,
+                "sigma_b": sigma_b,
+                "sigma_h": sigma_h,
+                "sigma_v": sigma_v,
+                "readout": readout,
+                "bidirectional": bidirectional,
+                "pool_stride": pool_stride,
+                "get": get,
+                "normalize": normalize,
+                "block_size": block_size,
+                "n_jobs": n_jobs,
+                "executor": executor,
+                "progress": progress,
+                "dtype": dtype,
+            }
         )
-        self.get = get
-        self.options = GramOptions(normalize, block_size, n_jobs, executor, progress, dtype)
 
-    activation = _kept_in("architecture", "activation")
-    hyperparameters = _kept_in("architecture", "hyperparameters")
-    head = _kept_in("architecture", "head")
-    normalize = _kept_in("options", "normalize")
-    block_shape = _kept_in("options", "block_shape")
-    n_jobs = _kept_in("options", "n_jobs")
-    executor = _kept_in("options", "executor")
-    progress = _kept_in("options", "progress")
-    dtype = _kept_in("options", "dtype")
+    def _apply(self, arguments: dict) -> None:
+        """Validate ``arguments`` (every parameter) whole, then make them this object's state.
 
-    def __setattr__(self, name, value):
-        check = _ATTRIBUTE_CHECKS.get(name)
-        super().__setattr__(name, value if check is None else check(value))
+        Nothing changes unless everything is valid. ``arguments`` is a new dict
+        each time, never changed in place: a ``copy.copy`` of the object shares it.
+        """
+        architecture = Architecture.from_arguments(
+            **{name: arguments[name] for name in _ARCHITECTURE_PARAMETERS}
+        )
+        get = parse_get(arguments["get"])
+        options = GramOptions(**{field: arguments[name] for name, field in _OPTION_FIELDS.items()})
+        self._arguments = arguments
+        self._architecture, self._get, self._options = architecture, get, options
+
+    def set_params(self, **parameters) -> RNTK:
+        """Change some parameters, as if the object were constructed again with them.
+
+        ``k.set_params(depth=2, sigma_w=[1.2, 1.4])`` makes ``k`` what
+        ``RNTK(**{**k.get_params(), "depth": 2, "sigma_w": [1.2, 1.4]})`` is: every
+        parameter is validated again and the scales left at None take the
+        defaults of the (new) activation. If any value is refused, the error
+        names it and ``k`` is left as it was. Setting an attribute, ``k.depth =
+        2``, is ``k.set_params(depth=2)``; change several at once when only
+        their combination is valid (a depth and per-layer scales).
+
+        Returns
+        -------
+        RNTK
+            This object.
+
+        Raises
+        ------
+        TypeError, ValueError
+            For an unknown parameter or a refused value; the message names it.
+        """
+        check_keywords(parameters, RNTK)
+        self._apply({**self._arguments, **parameters})
+        return self
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The parameters as given (to the constructor or since), by name.
+
+        ``RNTK(**k.get_params())`` is a new object equal to ``k``. A scale left
+        at ``None`` is ``None`` here (the activation's default); the attribute
+        ``k.sigma_w`` gives the value in use. ``deep`` is accepted for
+        scikit-learn and changes nothing: an RNTK holds no estimator.
+        """
+        return dict(self._arguments)
+
+    def __setattr__(self, name: str, value) -> None:
+        # Only the parameters and records (properties that validate and apply) can
+        # be set: an unknown name such as k.sigma = 2 must not be silently kept.
+        if isinstance(getattr(type(self), name, None), property) or name.startswith("_"):
+            super().__setattr__(name, value)
+            return
+        settable = [member for member, kind in vars(RNTK).items() if isinstance(kind, property)]
+        close = difflib.get_close_matches(name, settable, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise AttributeError(
+            f"RNTK has no parameter {name!r}{hint}; what can be set: {', '.join(settable)}"
+        )
+
+    activation = _parameter("activation", "architecture")
+    depth = _parameter("depth", "hyperparameters")
+    sigma_w = _parameter("sigma_w", "hyperparameters")
+    sigma_u = _parameter("sigma_u", "hyperparameters")
+    sigma_b = _parameter("sigma_b", "hyperparameters")
+    sigma_h = _parameter("sigma_h", "hyperparameters")
+    sigma_v = _parameter("sigma_v", "hyperparameters")
+    readout = _parameter("readout", "head")
+    bidirectional = _parameter("bidirectional", "head")
+    pool_stride = _parameter("pool_stride", "head")
+    normalize = _parameter("normalize", "options")
+    block_size = _parameter("block_size", "options", "block_shape")
+    block_shape = _parameter("block_size", "options", "block_shape")
+    n_jobs = _parameter("n_jobs", "options")
+    executor = _parameter("executor", "options")
+    progress = _parameter("progress", "options")
+    dtype = _parameter("dtype", "options")
+    architecture = _record(lambda self: self._architecture, _architecture_arguments, "architecture")
+    hyperparameters = _record(
+        lambda self: self._architecture.hyperparameters,
+        _hyperparameter_arguments,
+        "hyperparameters",
+    )
+    head = _record(lambda self: self._architecture.head, _head_arguments, "head")
+    options = _record(lambda self: self._options, _option_arguments, "options")
+
+    @property
+    def get(self) -> tuple[str, ...]:
+        """The kernels to return, in the order asked for; setting it is ``set_params(get=...)``."""
+        return self._get
+
+    @get.setter
+    def get(self, value) -> None:
+        self.set_params(get=value)
 
     def __repr__(self) -> str:
+        # The values in use, and the options that change values when not the defaults.
+        options = ""
+        if self.block_size != DEFAULT_BLOCK_SHAPE:
+            options += f", block_size={self.block_size}"
+        if self.dtype != np.float64:
+            options += f", dtype='{self.dtype.name}'"
         return (
             f"RNTK(activation={self.activation.name!r}, {self.hyperparameters.describe()}, "
-            f"{self.head.describe()}, get={self._get_argument()!r}, normalize={self.normalize})"
+            f"{self.head.describe()}, get={self._get_argument()!r}, normalize={self.normalize}"
+            f"{options})"
         )
 
     def _get_argument(self):
@@ -247,10 +438,14 @@ class RNTK:
         """The kernel of each sequence with itself, with no Gram matrix.
 
         ``O(n L T)`` for the last-step head, ``O(n L T^2 / pool_stride)`` for
-        the mean head. The values are exactly those on the diagonal of
-        ``self(X)`` (and of any pair of identical sequences).
+        the mean head. The values are the diagonal of ``self(X)`` bit for bit
+        (and the value of any pair of identical sequences), in the kernel's
+        ``dtype``: the exact per-sequence value rounded to ``dtype``, and with
+        ``normalize`` that value times ``(1 / sqrt(K(x, x)))**2`` rounded again,
+        which is 1 up to rounding (0 for a zero self kernel), as the Gram
+        matrix writes it (``docs/math.md#the-normalised-kernel``).
 
-        Returns an array of shape ``(n,)`` (ones if ``normalize``), or a
+        Returns an array of shape ``(n,)`` and the kernel's ``dtype``, or a
         :class:`KernelPair` of them when both kernels are requested.
         """
         batch = as_sequences(X, "X")
@@ -258,11 +453,47 @@ class RNTK:
         paths = self._paths(batch.subset(order))
         values = {}
         for name in self.get:
-            values[name] = np.empty(batch.n_sequences)
-            values[name][order] = getattr(paths, name)
-            if self.normalize:
-                values[name] = np.where(values[name] > 0, 1.0, 0.0)
+            self_kernels = np.empty(batch.n_sequences)
+            self_kernels[order] = getattr(paths, name)
+            values[name] = self._as_written(self_kernels)
         return self._result(values)
+
+    def _as_written(self, self_kernels: np.ndarray) -> np.ndarray:
+        """Self kernels (float64) as the Gram matrix's diagonal holds them.
+
+        The arithmetic of ``rntk.scheduling._scaled`` for a pair of identical
+        sequences: rounded to ``dtype``, then, if normalising, multiplied by
+        ``a * a`` with ``a = 1 / sqrt(K(x, x))`` in float64 and rounded again.
+        """
+        written = self_kernels.astype(self.dtype)
+        if self.normalize:
+            scale = inverse_root(self_kernels)
+            written = (written * (scale * scale)).astype(self.dtype)
+        return written
+
+    def block_memory(self) -> int:
+        """The bytes one worker allocates at its peak for a block of ``block_size`` pairs.
+
+        An estimate of the arrays of a block's shape (``rows * columns`` values
+        of ``dtype`` each) that the pairwise recursion holds at once: ``4 depth
+        + 8`` of them for ReLU with the last-step head (25 MB for the default
+        256 x 1024 block at depth 1, 42 MB at depth 3), ``4 depth + 7`` for erf
+        and ``4 depth + 10`` for the Hermite expansions (tanh); the mean head
+        adds 8, ``bidirectional`` 2. ``tests/test_kernel.py`` checks it against
+        the peak that ``tracemalloc`` measures on the default block, within
+        10% (float32 with ReLU allocates 8% more). For ``K(X, X)`` a block has
+        at least as many columns as rows. Besides, each finished block waiting
+        to be written holds its two kernels (at most ``2 n_jobs`` blocks are in
+        flight), and the output holds ``n1 n2`` values of ``dtype`` per kernel.
+
+        Examples
+        --------
+        >>> import rntk
+        >>> [round(rntk.RNTK(depth=depth).block_memory() / 1e6, 1) for depth in (1, 3)]
+        [25.2, 41.9]
+        """
+        rows, columns = self.block_size
+        return _block_arrays(self.architecture) * rows * columns * self.dtype.itemsize
 
     def __call__(self, X, X2=None, *, out=None):
         """The Gram matrix between the sequences of ``X`` and ``X2`` (``X`` if None).
@@ -398,9 +629,9 @@ def kernel(X, X2=None, *, out=None, **parameters):
 
     Returns
     -------
-    ndarray of shape (n1, n2), float64; a :class:`KernelPair` ``(nngp, ntk)``
-    when ``get=("nngp", "ntk")``. With a file ``out``, read-only memory maps
-    of the files.
+    ndarray of shape (n1, n2), of ``dtype`` (float64 by default); a
+    :class:`KernelPair` ``(nngp, ntk)`` when ``get=("nngp", "ntk")``. With a
+    file ``out``, read-only memory maps of the files.
 
     Raises
     ------
@@ -413,8 +644,8 @@ def kernel(X, X2=None, *, out=None, **parameters):
         If ``out`` is an existing file without a journal, or a file that another
         process is writing.
     rntk.KernelOverflowError
-        If the kernel leaves the float64 range (``sigma_w`` too large for the
-        sequence length); the message suggests a remedy.
+        If the kernel leaves the range of ``dtype`` (``sigma_w`` too large for
+        the sequence length); the message suggests a remedy.
     rntk.KernelUnderflowError
         If a sequence's kernel with itself falls below the range where the
         floating-point type keeps full precision (inputs of scale around

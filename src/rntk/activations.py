@@ -161,7 +161,8 @@ class DualActivation:
         angle should do the same.
         """
         variance = np.asarray(variance, dtype=np.float64)
-        return self.dual(variance, variance, variance)
+        values = self.dual(variance, variance, variance)
+        return check_dual_result(values, self, "dual", variance.shape)
 
     def factors(self, variance: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per-sequence quantities that :meth:`cross` needs, each shaped like ``variance``.
@@ -187,7 +188,8 @@ class DualActivation:
         ``covariance`` is read only; ``scratch`` is a work array of its shape.
         By default :meth:`dual` of the block and the per-sequence variances.
         """
-        kernel, derivative = self.dual(covariance, row_factors[0], column_factors[0])
+        values = self.dual(covariance, row_factors[0], column_factors[0])
+        kernel, derivative = check_dual_result(values, self, "dual", np.shape(covariance))
         kernel_out[...] = kernel
         derivative_out[...] = derivative
 
@@ -324,6 +326,34 @@ class DualActivation:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def check_dual_result(values, activation: DualActivation, method: str, shape: tuple) -> tuple:
+    """``values``, what ``activation.<method>`` returned for inputs of ``shape``, as ``(V, V')``.
+
+    A pair (tuple or list) is returned as it is, and so is one array stacking
+    the two along a new first axis. A dual map that returns one array or three
+    would otherwise fail in an unpacking far from its cause, or, returning one
+    array for two sequences, have its two values read as ``V`` and ``V'``.
+
+    Raises
+    ------
+    TypeError
+        If ``values`` is neither.
+    """
+    if isinstance(values, (tuple, list)):
+        if len(values) == 2:
+            return values
+        got = f"{len(values)} values"
+    else:
+        got_shape = np.shape(values)
+        if got_shape[:1] == (2,) and len(got_shape) == len(shape) + 1:
+            return values
+        got = f"{type(values).__name__} of shape {got_shape} for inputs of shape {shape}"
+    raise TypeError(
+        f"{type(activation).__name__}.{method} must return a pair (V, V') of arrays, "
+        f"V = E[phi(u) phi(v)] and V' = E[phi'(u) phi'(v)]; got {got}"
+    )
 
 
 class ReLU(DualActivation):
@@ -1030,6 +1060,13 @@ def register_activation(
     if key in _REGISTRY and not replace:
         raise ValueError(
             f"an activation named {key!r} is already registered; pass replace=True to replace it"
+        )
+    if isinstance(factory, DualActivation):
+        # An instance is callable too (phi itself), so calling it would fail on phi's argument.
+        raise TypeError(
+            f"factory must be a DualActivation subclass or a function that makes an instance, "
+            f"got the instance {factory!r}; pass its class, register_activation({name!r}, "
+            f"{type(factory).__name__}), or a function such as lambda: activation"
         )
     if not callable(factory):
         raise TypeError(f"factory must be a DualActivation subclass or a callable, got {factory!r}")

@@ -31,14 +31,17 @@ in the middle of one) loses at most the blocks not yet recorded:
    written again.
 3. A record torn by a crash fails its checksum: reading stops at the first bad
    line, and the journal is cut back to the good ones before anything is
-   appended.
+   appended. A line whose checksum holds but which is not a record of this
+   format (not UTF-8, a ``block`` without four decimal numbers) counts as bad
+   too: what it and the lines after it recorded is computed again.
 4. Every write into the ``.npy`` file is an assignment of values that depend
    only on the computation (normalisation is applied per block, not by dividing
    the file in place), so writing a block or the identical pairs again changes
    nothing. ``complete`` is appended only after the identical pairs are synced.
 
 The journal stays locked (``flock``) while a call writes the file, so a second
-process on the same file is refused; the lock dies with its process. The
+process on the same file is refused; the lock dies with its process. A complete
+file is only read, so it and its journal may be read-only. The
 fingerprint leaves out what cannot change the values: ``n_jobs``, ``executor``
 and ``progress``.
 
@@ -159,12 +162,24 @@ def _plain(value):
 
 
 def gram_file_paths(out, names: tuple[str, ...]) -> dict[str, Path] | None:
-    """``{kernel name: path}`` if ``out`` names files (one per kernel), else None."""
+    """``{kernel name: path}`` if ``out`` names files (one per kernel), else None.
+
+    A path is a ``str``, ``bytes`` or path-like object, and its directory must
+    exist.
+    """
 
     def is_path(value):
-        return isinstance(value, (str, os.PathLike))
+        return isinstance(value, (str, bytes, os.PathLike))
 
-    items = (out,) if len(names) == 1 else out
+    if len(names) == 1:
+        if isinstance(out, (tuple, list)) and any(is_path(item) for item in out):
+            raise TypeError(
+                f"out must be one file path (or one array) for get={names[0]!r}, got "
+                f"{len(out)} items {out!r}; pass one path, or get=('nngp', 'ntk') with a pair"
+            )
+        items = (out,)
+    else:
+        items = out
     if is_path(out) and len(names) > 1:
         raise TypeError(
             f"out must be a pair of file paths for get={names!r} (one per kernel), got {out!r}"
@@ -176,9 +191,15 @@ def gram_file_paths(out, names: tuple[str, ...]) -> dict[str, Path] | None:
             f"out must be {len(names)} file path(s) or {len(names)} array(s) for get={names!r}, "
             f"not a mix; got {out!r}"
         )
-    paths = {name: Path(item) for name, item in zip(names, items, strict=True)}
+    paths = {name: Path(os.fsdecode(item)) for name, item in zip(names, items, strict=True)}
     if len({path.resolve() for path in paths.values()}) != len(paths):
         raise ValueError(f"out: the nngp and ntk files must differ, got {out!r}")
+    for path in paths.values():
+        if not path.parent.is_dir():
+            raise FileNotFoundError(
+                f"out: the directory {path.parent} of {path} does not exist; create it first "
+                "(rntk creates the file and its journal, not their directory)"
+            )
     return paths
 
 
@@ -217,6 +238,9 @@ class GramFile:
         ValueError
             If the journal describes another computation, is not an rntk
             journal, or records blocks of an ``.npy`` file that is gone or damaged.
+        PermissionError
+            If the file is not complete and its journal cannot be written. A
+            complete file is only read, so it may be read-only.
         RuntimeError
             If another process is writing the same file.
         """
@@ -229,19 +253,29 @@ class GramFile:
                     "it holds and will not overwrite it; delete it or choose another file"
                 )
             _create_journal(journal, header)
-        journal_fd = os.open(journal, os.O_RDWR | os.O_APPEND)
         try:
-            _lock(journal_fd, path)
+            journal_fd, writable = os.open(journal, os.O_RDWR | os.O_APPEND), True
+        except PermissionError:
+            journal_fd, writable = os.open(journal, os.O_RDONLY), False
+        try:
+            _lock(journal_fd, path)  # flock needs no write access
             stored_header, records, valid_size = _read_journal(journal)
             _check_same_computation(stored_header, header, path, journal)
-            if valid_size < os.fstat(journal_fd).st_size:
+            complete = "complete" in records
+            if not (complete or writable):
+                raise PermissionError(
+                    f"{path} is not complete and its journal {journal} is read-only, so the "
+                    "computation cannot resume; make both files writable"
+                )
+            if writable and valid_size < os.fstat(journal_fd).st_size:
                 os.ftruncate(journal_fd, valid_size)  # drop a record torn by a crash
             done = {tuple(int(v) for v in r.split()[1:]) for r in records if r != "complete"}
-            array = _open_array(path, journal, tuple(header["shape"]), header["dtype"], done)
+            shape, dtype = tuple(header["shape"]), header["dtype"]
+            array = _open_array(path, journal, shape, dtype, done, complete)
         except BaseException:
             os.close(journal_fd)
             raise
-        return cls(path, array, journal_fd, done, complete="complete" in records)
+        return cls(path, array, journal_fd, done, complete=complete)
 
     def record_block(self, block: tuple[int, int, int, int]) -> None:
         """Sync the values written so far, then record ``block`` as done."""
@@ -301,7 +335,15 @@ def _read_journal(journal: Path) -> tuple[dict, list[str], int]:
         checksum, _, payload = data[position:end].partition(b" ")
         if checksum != b"%08x" % zlib.crc32(payload):
             break
-        records.append(payload.decode())
+        try:
+            record = payload.decode()
+        except UnicodeDecodeError:
+            break
+        # A record with a good checksum but not of this format (damaged in a way
+        # the checksum missed) is treated like a torn one: cut, its blocks recomputed.
+        if records and not _is_record(record):
+            break
+        records.append(record)
         position = end + 1
     try:
         header = json.loads(records[0])
@@ -314,11 +356,15 @@ def _read_journal(journal: Path) -> tuple[dict, list[str], int]:
         raise ValueError(
             f"{journal} has format version {header.get('version')!r}; this rntk reads {VERSION}"
         )
-    for record in records[1:]:
-        words = record.split()
-        if not (record == "complete" or (words[:1] == ["block"] and len(words) == 5)):
-            raise ValueError(f"{journal}: unknown record {record!r}")
     return header, records[1:], position
+
+
+def _is_record(record: str) -> bool:
+    """Whether ``record`` is ``complete`` or ``block`` and four decimal numbers."""
+    words = record.split(" ")
+    if words[0] == "block" and len(words) == 5:
+        return all(word.isascii() and word.isdigit() for word in words[1:])
+    return record == "complete"
 
 
 def _check_same_computation(stored: dict, requested: dict, path: Path, journal: Path) -> None:
@@ -356,15 +402,22 @@ def _create_journal(journal: Path, header: dict) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _open_array(path: Path, journal: Path, shape, dtype: str, done: set) -> np.memmap:
-    """The ``.npy`` file opened for writing; created if no block was recorded yet."""
+def _open_array(
+    path: Path, journal: Path, shape, dtype: str, done: set, complete: bool
+) -> np.memmap:
+    """The ``.npy`` file, opened for writing (read-only if ``complete``: it is final).
+
+    Created if no block was recorded yet.
+    """
     try:
-        array = np.lib.format.open_memmap(path, mode="r+")
+        array = np.lib.format.open_memmap(path, mode="r" if complete else "r+")
         if array.shape == shape and array.dtype == np.dtype(dtype) and array.flags.c_contiguous:
             return array
+    except PermissionError:
+        raise
     except (OSError, ValueError, EOFError):  # missing, or cut short while being created
         pass
-    if done:
+    if done or complete:
         raise ValueError(
             f"{journal} records {len(done)} finished blocks but {path} is missing or not the "
             f"{shape} {dtype} array they were written to; delete {journal} to start over"

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .options import check_flag, check_positive_integer
+from .options import check_choice, check_flag, check_positive_integer
 
 __all__ = ["LAST_STEP", "READOUTS", "Head"]
 
@@ -60,6 +60,10 @@ READOUTS = ("last", "mean")
 @dataclass(frozen=True)
 class Head:
     """A validated read-out: ``readout``, ``pool_stride`` and ``bidirectional``.
+
+    Every field is checked on construction, also by :func:`dataclasses.replace`,
+    so no head holds an unknown read-out or a stride it cannot apply; the
+    message names the argument at fault.
 
     Attributes
     ----------
@@ -75,19 +79,22 @@ class Head:
     pool_stride: int = 1
     bidirectional: bool = False
 
-    @classmethod
-    def from_arguments(cls, readout="last", bidirectional=False, pool_stride=1) -> Head:
-        """Validate user arguments; the message names the argument at fault."""
-        if not isinstance(readout, str) or readout not in READOUTS:
-            raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
-        bidirectional = check_flag(bidirectional, "bidirectional")
-        pool_stride = check_positive_integer(pool_stride, "pool_stride")
-        if readout == "last" and pool_stride != 1:
+    def __post_init__(self):
+        # In the order of the arguments of rntk.RNTK, so that the first bad one is named.
+        check_choice(self.readout, "readout", READOUTS)
+        object.__setattr__(self, "bidirectional", check_flag(self.bidirectional, "bidirectional"))
+        pool_stride = check_positive_integer(self.pool_stride, "pool_stride")
+        if self.readout == "last" and pool_stride != 1:
             raise ValueError(
                 f"pool_stride={pool_stride} applies only to readout='mean' (the last-step "
                 "head reads one state)"
             )
-        return cls(readout, pool_stride, bidirectional)
+        object.__setattr__(self, "pool_stride", pool_stride)
+
+    @classmethod
+    def from_arguments(cls, *, readout="last", bidirectional=False, pool_stride=1) -> Head:
+        """The head of the user's keyword arguments (as :class:`rntk.RNTK` takes them)."""
+        return cls(readout=readout, pool_stride=pool_stride, bidirectional=bidirectional)
 
     @property
     def reads_last_step_only(self) -> bool:

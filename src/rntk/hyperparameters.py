@@ -72,6 +72,7 @@ def default_scales(activation=None) -> dict[str, float]:
 
 
 def _per_layer(value, name: str, depth: int) -> np.ndarray:
+    """``value`` as a read-only float64 array of one scale per layer, or an error naming it."""
     array = np.asarray(value)
     # Booleans are refused as for depth: sigma_w=True is a slip, not a scale of 1.
     if array.dtype.kind not in "iuf":
@@ -79,20 +80,28 @@ def _per_layer(value, name: str, depth: int) -> np.ndarray:
     if array.ndim == 0:
         array = np.full(depth, float(array))
     elif array.shape == (depth,):
-        array = array.astype(np.float64)
+        array = array.astype(np.float64)  # a copy: the caller's array may change later
     else:
         raise ValueError(
-            f"{name} must be a scalar or hold one value per layer ({depth}), "
+            f"{name} must be a scalar or hold one value per layer (depth={depth}), "
             f"got an array of shape {array.shape}"
         )
     if not np.isfinite(array).all() or (array < 0).any():
         raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
+    array.setflags(write=False)
     return array
 
 
 @dataclass(frozen=True, eq=False)
 class Hyperparameters:
     """Per-layer standard deviations of the RNN of ``docs/math.md#the-model``.
+
+    Every field is checked on construction, also by :func:`dataclasses.replace`
+    (a message names the field at fault): ``depth`` is a positive integer, a
+    scale is finite and non-negative, and ``sigma_w, sigma_u, sigma_b,
+    sigma_h`` become read-only arrays of one value per layer (a scalar is
+    broadcast). So ``replace(h, depth=3)`` of a one-layer ``h`` raises instead of
+    building a record that the recursion cannot use.
 
     Attributes
     ----------
@@ -111,44 +120,42 @@ class Hyperparameters:
     sigma_h: np.ndarray
     sigma_v: float
 
+    def __post_init__(self):
+        depth = check_positive_integer(self.depth, "depth")
+        object.__setattr__(self, "depth", depth)
+        for name in ("sigma_w", "sigma_u", "sigma_b", "sigma_h"):
+            object.__setattr__(self, name, _per_layer(getattr(self, name), name, depth))
+        if np.ndim(self.sigma_v) != 0:
+            raise ValueError(f"sigma_v must be a single number, got {self.sigma_v!r}")
+        object.__setattr__(self, "sigma_v", float(_per_layer(self.sigma_v, "sigma_v", 1)[0]))
+
     @classmethod
     def from_arguments(
         cls,
+        *,
         depth=1,
         sigma_w=None,
         sigma_u=None,
         sigma_b=None,
         sigma_h=None,
         sigma_v=None,
-        *,
         activation=None,
     ) -> Hyperparameters:
-        """Validate user arguments; scalars are broadcast to every layer.
+        """The hyperparameters of the user's keyword arguments.
 
         A scale given as ``None`` takes ``activation``'s default (its
         ``default_scales``), else the generic one in :data:`DEFAULTS`.
         """
         defaults = default_scales(activation)
-        sigma_w, sigma_u, sigma_b, sigma_h, sigma_v = (
-            defaults[name] if value is None else value
-            for name, value in zip(
-                ("sigma_w", "sigma_u", "sigma_b", "sigma_h", "sigma_v"),
-                (sigma_w, sigma_u, sigma_b, sigma_h, sigma_v),
-                strict=True,
-            )
-        )
-        depth = check_positive_integer(depth, "depth")
-        if np.ndim(sigma_v) != 0:
-            raise ValueError(f"sigma_v must be a single number, got {sigma_v!r}")
-        sigma_v = _per_layer(sigma_v, "sigma_v", 1)[0]
-        return cls(
-            depth,
-            _per_layer(sigma_w, "sigma_w", depth),
-            _per_layer(sigma_u, "sigma_u", depth),
-            _per_layer(sigma_b, "sigma_b", depth),
-            _per_layer(sigma_h, "sigma_h", depth),
-            float(sigma_v),
-        )
+        given = {
+            "sigma_w": sigma_w,
+            "sigma_u": sigma_u,
+            "sigma_b": sigma_b,
+            "sigma_h": sigma_h,
+            "sigma_v": sigma_v,
+        }
+        scales = {name: defaults[name] if value is None else value for name, value in given.items()}
+        return cls(depth=depth, **scales)
 
     def describe(self) -> str:
         def fmt(values):
@@ -176,8 +183,8 @@ class Architecture:
     head: Head
 
     def __post_init__(self):
-        # Validated here too, so that dataclasses.replace (RNTK's attribute
-        # assignments) cannot build an architecture of the wrong parts.
+        # Validated here too, so that dataclasses.replace cannot build an
+        # architecture of the wrong parts (each part validates itself).
         object.__setattr__(self, "activation", get_activation(self.activation))
         check_instance(self.hyperparameters, "hyperparameters", Hyperparameters)
         check_instance(self.head, "head", Head)
@@ -185,6 +192,7 @@ class Architecture:
     @classmethod
     def from_arguments(
         cls,
+        *,
         activation: str | DualActivation = "relu",
         depth: int = 1,
         sigma_w=None,
@@ -204,8 +212,15 @@ class Architecture:
         """
         activation = get_activation(activation)
         hyperparameters = Hyperparameters.from_arguments(
-            depth, sigma_w, sigma_u, sigma_b, sigma_h, sigma_v, activation=activation
+            depth=depth,
+            sigma_w=sigma_w,
+            sigma_u=sigma_u,
+            sigma_b=sigma_b,
+            sigma_h=sigma_h,
+            sigma_v=sigma_v,
+            activation=activation,
         )
-        return cls(
-            activation, hyperparameters, Head.from_arguments(readout, bidirectional, pool_stride)
+        head = Head.from_arguments(
+            readout=readout, bidirectional=bidirectional, pool_stride=pool_stride
         )
+        return cls(activation=activation, hyperparameters=hyperparameters, head=head)

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .activations import DualActivation
+from .activations import DualActivation, Erf, Hermite, ReLU, check_dual_result
 from .heads import LAST_STEP, Head
 from .hyperparameters import Hyperparameters
 from .sequences import SequenceBatch
@@ -343,14 +343,23 @@ def non_finite_error(
 ) -> FloatingPointError:
     """The error for kernel values that are not finite: NaN from the dual map, or overflow.
 
-    Infinities mean the kernel outgrew the floating-point range. A NaN with no
-    infinity is not an overflow: the activation's dual map returned NaN (for
-    example a :class:`~rntk.activations.Hermite` activation whose ``phi`` is
-    NaN somewhere), and the sigma advice would mislead.
+    Infinities mean the kernel outgrew the floating-point range, and so do
+    finite values within a factor 16 of it (the headroom of the overflow check
+    of :func:`sequence_path`): the next step's sums overflow, which the dual
+    map may turn into NaN (``inf / inf``). A NaN with neither is not an
+    overflow: the activation's dual map returned NaN (for example a
+    :class:`~rntk.activations.Hermite` activation whose ``phi`` is NaN
+    somewhere), and the sigma advice would mislead.
     """
     values = [np.asarray(v) for v in values]
-    has_infinity = any(np.isinf(v).any() for v in values)
-    if not has_infinity and any(np.isnan(v).any() for v in values):
+    # An overflow inside one step (inf - inf, inf * 0, inf / inf in a dual map)
+    # can leave NaN and no infinity; the finite values met before it went past
+    # the headroom of the overflow check in sequence_path then.
+    largest = float(np.finfo(dtype).max) / 16
+    overflowed = any(
+        np.isinf(v).any() or (np.abs(v[np.isfinite(v)]) > largest).any() for v in values
+    )
+    if not overflowed and any(np.isnan(v).any() for v in values):
         name = activation.name or type(activation).__name__
         return FloatingPointError(
             f"the dual map of activation {name} returned NaN on {where} with "
@@ -358,6 +367,55 @@ def non_finite_error(
             "some input; check phi and phi' of a custom or Hermite activation"
         )
     return KernelOverflowError(overflow_message(activation, hyper, where, dtype))
+
+
+#: The scales, in the order :meth:`~rntk.hyperparameters.Hyperparameters.describe` gives them.
+_SCALES = ("sigma_w", "sigma_u", "sigma_b", "sigma_h", "sigma_v")
+
+
+def check_scales(hyper: Hyperparameters, activation: DualActivation) -> None:
+    """Raise :class:`KernelOverflowError` if the square of a scale overflows float64.
+
+    The kernel is computed with the squares of the scales, so a scale above
+    the square root of the largest float64 (about ``1.34e154``) would enter as
+    an infinity, which meets a zero (``sigma_h = 0``) as NaN before any kernel
+    value is infinite (``docs/math.md#overflow``).
+    """
+    limit = float(np.sqrt(np.finfo(np.float64).max))
+    for name in _SCALES:
+        largest = float(np.max(getattr(hyper, name)))
+        if largest > limit:
+            raise KernelOverflowError(
+                f"the RNTK overflowed float64: {name}={largest:g} is too large, the kernel is "
+                f"computed with {name}**2, which is beyond the largest float64 (activation "
+                f"{activation.name or type(activation).__name__}, {hyper.describe()}); use "
+                f"{name} below {limit:.3g} (the kernel grows with {name}**2, so it may need "
+                "to be much smaller)"
+            )
+
+
+#: The library's own diagonal maps: closed forms (ReLU, erf) and a quadrature with
+#: positive weights (Hermite), none of which can return a negative second moment,
+#: so sequence_path spares them the check of every step.
+_NON_NEGATIVE_DIAGONALS = (ReLU.diagonal, Erf.diagonal, Hermite.diagonal)
+
+
+def _negative_moment_error(
+    activation: DualActivation, hyper: Hyperparameters, variance, kernel, derivative
+) -> ValueError:
+    """The error for a dual map whose ``V(q, q, q)`` or ``V'(q, q, q)`` is negative."""
+    negative_kernel = kernel < 0
+    negative = negative_kernel if negative_kernel.any() else derivative < 0
+    at = int(np.flatnonzero(negative)[0])
+    value, symbol = (kernel, "V") if negative_kernel.any() else (derivative, "V'")
+    defines_diagonal = type(activation).diagonal is not DualActivation.diagonal
+    method = "diagonal" if defines_diagonal else "dual (at c = q1 = q2 = q)"
+    return ValueError(
+        f"the dual map of activation {activation.name or type(activation).__name__} gave "
+        f"{symbol}(q, q, q) = {float(value[at]):.6g} at q = {float(variance[at]):.6g} "
+        f"({hyper.describe()}): V(q, q, q) = E[phi(u)**2] and V'(q, q, q) = E[phi'(u)**2] "
+        f"are second moments, never negative; check {type(activation).__name__}.{method}"
+    )
 
 
 def sequence_path(
@@ -378,6 +436,7 @@ def sequence_path(
     two sequences' own, so checking the largest value met here against the
     range of ``dtype`` guarantees that the pairwise recursion cannot overflow.
     """
+    check_scales(hyper, activation)
     n, depth = batch.n_sequences, hyper.depth
     horizon = batch.max_length
     boundary = hyper.sigma_h**2
@@ -387,8 +446,15 @@ def sequence_path(
     prefix_kernel, prefix_tangent = np.zeros((horizon, n)), np.zeros((horizon, n))
     covariance, derivative, input_var = np.empty(n), np.empty(n), np.empty(n)
 
+    checked = type(activation).diagonal not in _NON_NEGATIVE_DIAGONALS
+
     def diagonal_dual(sigma, kernel_out, derivative_out):
-        kernel_out[...], derivative_out[...] = activation.diagonal(sigma)
+        values = activation.diagonal(sigma)
+        if checked:
+            values = check_dual_result(values, activation, "diagonal", sigma.shape)
+        kernel_out[...], derivative_out[...] = values
+        if checked and (kernel_out.min() < 0 or derivative_out.min() < 0):
+            raise _negative_moment_error(activation, hyper, sigma, kernel_out, derivative_out)
 
     largest_tangent = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
@@ -415,25 +481,35 @@ def sequence_path(
                 derivative_times_tangent[layer, not_started] = 0.0
                 variance[layer, step, not_started] = 0.0
                 below, below_tangent = kernel[layer], derivative_times_tangent[layer]
-            largest_tangent = max(largest_tangent, float(np.max(derivative_times_tangent)))
+            # fmax skips NaN, so the largest value met before an overflow turned
+            # into NaN still tells non_finite_error what happened.
+            step_largest = float(np.fmax.reduce(derivative_times_tangent, axis=None))
+            largest_tangent = max(largest_tangent, step_largest)
             np.add(kernel[-1], derivative_times_tangent[-1], out=prefix_tangent[step])
             prefix_kernel[step] = kernel[-1]
             prefix_kernel[step, not_started] = prefix_tangent[step, not_started] = 0.0
 
-    prefix_nngp = hyper.sigma_v**2 * prefix_kernel
-    prefix_ntk = hyper.sigma_v**2 * prefix_tangent
+    with np.errstate(over="ignore"):  # checked by _check_read_out_scale
+        prefix_nngp = hyper.sigma_v**2 * prefix_kernel
+        prefix_ntk = hyper.sigma_v**2 * prefix_tangent
     ntk = prefix_ntk[0]
+    # Headroom for the products formed inside one step (Sigma plus w2 * Kd * Theta).
+    limit = float(np.finfo(dtype).max) / 16
+    unscaled_fits = (
+        bool(np.isfinite(variance).all() and np.isfinite(prefix_tangent[0]).all())
+        and max(largest_tangent, float(variance.max()), float(prefix_tangent[0].max())) <= limit
+    )
+    _check_read_out_scale(prefix_tangent[0], ntk, unscaled_fits, hyper, activation, dtype)
     finite = np.isfinite(ntk) & np.isfinite(variance).all(axis=(0, 1))
     if not finite.all():
         raise non_finite_error(
             activation,
             hyper,
             f"a sequence of length {int(batch.lengths[~finite].max())}",
-            (ntk, variance),
+            (ntk, variance, largest_tangent),
         )
     largest = max(largest_tangent, float(variance.max()), float(ntk.max()))
-    # Headroom for the products formed inside one step (Sigma plus w2 * Kd * Theta).
-    if largest > float(np.finfo(dtype).max) / 16:
+    if largest > limit:
         raise KernelOverflowError(
             overflow_message(activation, hyper, "the sequences with themselves", dtype)
             + f" (largest intermediate value {largest:.3g}, too close to the largest "
@@ -451,6 +527,64 @@ def sequence_path(
     return SequencePath(
         batch.lengths, stored(batch.steps_from_end), variance, factors, prefix_nngp, prefix_ntk
     )
+
+
+def _check_read_out_scale(
+    unscaled: np.ndarray,
+    scaled: np.ndarray,
+    unscaled_fits: bool,
+    hyper: Hyperparameters,
+    activation: DualActivation,
+    dtype,
+) -> None:
+    """Raise if ``sigma_v**2`` alone takes the kernels out of the range of ``dtype``.
+
+    ``unscaled`` and ``scaled`` are each sequence's NTK with itself before and
+    after the factor ``sigma_v**2``. :class:`KernelOverflowError` if the
+    recursion itself fits (``unscaled_fits``) but a scaled kernel passes the
+    headroom bound of :func:`sequence_path`; :class:`KernelUnderflowError` if a
+    scaled kernel falls below the bound of :func:`_check_underflow`, ``tiny /
+    eps``. A kernel already small before the factor is left to
+    :func:`_check_underflow` (its inputs are at fault), unless ``sigma_v**2``
+    itself underflows, which leaves no way to tell. A self kernel of 0 is exact
+    whatever ``sigma_v``.
+    """
+    scale = hyper.sigma_v**2
+    name = np.dtype(dtype).name
+    remedy = (
+        "multiply the kernel by the factor afterwards (it is proportional to sigma_v**2), "
+        "or leave sigma_v at 1 with normalize=True, where it cancels"
+    )
+    if scale > 1.0:
+        limit = float(np.finfo(dtype).max) / 16
+        beyond = ~(scaled <= limit)
+        if unscaled_fits and beyond.any():
+            sequence = int(np.flatnonzero(beyond)[0])
+            raise KernelOverflowError(
+                f"the RNTK overflowed {name}: sigma_v={hyper.sigma_v:g} multiplies the kernel "
+                f"by sigma_v**2 = {scale:.3g}, which takes a sequence's kernel with itself from "
+                f"{float(unscaled[sequence]):.3g} to {float(scaled[sequence]):.3g}, beyond "
+                f"{limit:.3g}, too close to the largest {name} (activation "
+                f"{activation.name or type(activation).__name__}, {hyper.describe()}). Use a "
+                f"smaller sigma_v and {remedy}"
+            )
+        return
+    if hyper.sigma_v == 0 or scale == 1.0:
+        return
+    info = np.finfo(dtype)
+    smallest = float(info.tiny) / float(info.eps)
+    below = (unscaled > 0) & (scaled < smallest)
+    lost = below & ((unscaled >= smallest) | (scale < float(np.finfo(np.float64).tiny)))
+    if lost.any():
+        sequence = int(np.flatnonzero(lost)[0])
+        raise KernelUnderflowError(
+            f"the RNTK underflowed {name}: sigma_v={hyper.sigma_v:g} multiplies the kernel by "
+            f"sigma_v**2 = {scale:.3g}, which takes a sequence's kernel with itself from "
+            f"{float(unscaled[sequence]):.3g} to {float(scaled[sequence]):.3g}, below "
+            f"{smallest:.3g}, where {name} loses precision (activation "
+            f"{activation.name or type(activation).__name__}, {hyper.describe()}). Use a "
+            f"larger sigma_v and {remedy}"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -511,7 +645,7 @@ def stack_paths(
         stack_nngp, stack_ntk = self_kernels(path, hyper, activation, head)
         nngp += stack_nngp
         ntk += stack_ntk
-    if hyper.sigma_v > 0:
+    if hyper.sigma_v**2 > 0:
         _check_underflow(batch, ntk / hyper.sigma_v**2, hyper, activation, dtype)
     return StackPaths(stacks, nngp, ntk)
 

@@ -35,6 +35,8 @@ counted from the end.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +61,22 @@ FEATURES_PER_STEP_WARNING = 4
 
 class LayoutWarning(UserWarning):
     """A 3-D array has many more features per step than steps: it may be channels first."""
+
+
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _stacklevel_outside_package() -> int:
+    """The ``stacklevel`` that makes a warning of the calling function name the user's line.
+
+    Public functions reach the input checks through different numbers of
+    calls (``rntk.kernel``, ``RNTK.__call__``, the estimators), so a fixed
+    level would point into the library for some of them.
+    """
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRECTORY):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 @dataclass(frozen=True, eq=False)
@@ -210,7 +228,7 @@ def _from_array(array: np.ndarray, name: str) -> list[np.ndarray]:
             f"{features} features each. If it is channels first, (n, channels, T) as in "
             f"aeon and sktime, pass rntk.sequences.from_channels_first({name})",
             LayoutWarning,
-            stacklevel=4,
+            stacklevel=_stacklevel_outside_package(),
         )
     return [padded[: _trailing_padding_length(padded)] for padded in array]
 

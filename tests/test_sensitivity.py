@@ -372,3 +372,10 @@ def test_relu_dual_gradient_singular_points():
     at_zero = ReLU().dual_gradient(0.0, 0.0, 1.0)
     assert all(np.isnan(part) for part in at_zero)
     assert np.isnan(ReLU().diagonal_gradient(0.0)[1])
+
+
+@pytest.mark.parametrize("name", ["sigma_v", "sigma_w"])
+def test_a_scale_whose_square_overflows_raises_overflow_naming_it(name):
+    x = np.linspace(-1.0, 1.0, 6)
+    with pytest.raises(rntk.KernelOverflowError, match=f"{name}=1e\\+155 is too large"):
+        rntk.sensitivity(x, x, **{name: 1e155})

@@ -82,7 +82,13 @@ from .activations import DualActivation, DualGradient
 from .heads import Head
 from .hyperparameters import Architecture, Hyperparameters
 from .options import check_choice, check_keywords, check_real_array, keywords_of
-from .recursion import advance_layer, non_finite_error, reverse_layer, sequence_path
+from .recursion import (
+    advance_layer,
+    check_scales,
+    non_finite_error,
+    reverse_layer,
+    sequence_path,
+)
 from .sequences import as_sequences
 
 __all__ = ["sensitivity"]
@@ -239,7 +245,9 @@ def _kernel_gradient(
     """
     n_features = first.shape[1]
     length, other_length = first.shape[0], second.shape[0]
-    # Each read cell weighs 1 / (|R_T| |R_T2|): 1 for the last-step head.
+    # Each read cell weighs 1 / (|R_T| |R_T2|): 1 for the last-step head. A scale whose
+    # square leaves float64 is refused by name first, as by the kernel.
+    check_scales(hyper, activation)
     seed = hyper.sigma_v**2 / float(head.counts(length) * head.counts(other_length))
 
     with np.errstate(over="ignore", invalid="ignore"):

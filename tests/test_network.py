@@ -513,3 +513,18 @@ def test_bad_inputs_are_named():
     bi.params["backward.W1"] = np.ones((3, 3))
     with pytest.raises(ValueError, match=r"params\['backward.W1'\]"):
         bi.ntk(np.ones((1, 2)))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("depth", 3), ("sigma_w", 2.0), ("width", 8), ("head", None), ("activation", "erf")],
+)
+def test_the_architecture_of_a_network_cannot_change_after_it_is_built(name, value):
+    """An assignment would be ignored by the drawn weights (as it used to be): refused."""
+    net = rntk.RNN(16, seed=0)
+    x = np.linspace(-1.0, 1.0, 10).reshape(2, 5)
+    before = net(x)
+    with pytest.raises(AttributeError, match=f"cannot set {name!r} on an RNN: .* construct a new"):
+        setattr(net, name, value)
+    np.testing.assert_array_equal(net(x), before)
+    assert repr(net) == repr(rntk.RNN(16, seed=0))

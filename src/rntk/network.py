@@ -238,6 +238,17 @@ class RNN:
         if self.n_features is not None:
             self._draw_input_weights(self.n_features)
 
+    def __setattr__(self, name: str, value) -> None:
+        # The architecture is fixed when the weights are drawn: an assignment could
+        # only be ignored (the weights keep their shapes) or half-applied, so it is
+        # refused. The weights themselves are the arrays of params.
+        if not name.startswith("_") and "_stacks" in self.__dict__:
+            raise AttributeError(
+                f"cannot set {name!r} on an RNN: its architecture and sizes are fixed when its "
+                "weights are drawn; construct a new RNN(...) with the values you want"
+            )
+        super().__setattr__(name, value)
+
     def __repr__(self) -> str:
         untied = "" if self.tied else f", tied=False, max_length={self.max_length}"
         head = "" if self.head == Head() else f", {self.head.describe()}"
@@ -259,7 +270,8 @@ class RNN:
         return self._stacks[1].initial_state if self.head.bidirectional else None
 
     def _draw_input_weights(self, n_features: int) -> None:
-        self.n_features = n_features
+        # Drawn at the first call when n_features was not given: part of building.
+        object.__setattr__(self, "n_features", n_features)
         for stack in self._stacks:
             self._params[stack.prefix + "U1"] = stack.input_weights(n_features)
         # Keep the documented order W1, U1, b1, W2, ...

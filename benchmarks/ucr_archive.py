@@ -55,7 +55,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rntk.datasets import available_ucr, load_ucr, z_normalise
+from rntk.datasets import (
+    available_ucr,
+    is_z_normalised,
+    load_ucr,
+    resample,
+    standardise_channels,
+    z_normalise,
+)
 
 METHODS = ("RNTK", "RBF", "Polynomial", "MLP-NTK", "MiniRocket", "DTW")
 KERNEL_METHODS = METHODS[:4]
@@ -166,39 +173,8 @@ class DataSet:
         return self.inputs[0].test
 
 
-def resample(sequences: list[np.ndarray], length: int) -> np.ndarray:
-    """Every sequence linearly interpolated in time to ``length`` steps, ``(n, length, m)``."""
-    target = np.linspace(0.0, 1.0, length)
-    vectors = np.empty((len(sequences), length, sequences[0].shape[1]))
-    for row, sequence in enumerate(sequences):
-        if len(sequence) == length:
-            vectors[row] = sequence
-            continue
-        source = np.linspace(0.0, 1.0, len(sequence))
-        for channel in range(sequence.shape[1]):
-            vectors[row, :, channel] = np.interp(target, source, sequence[:, channel])
-    return vectors
-
-
 class NotClassification(Exception):
     """The data set has regression targets (or none): it is not part of the benchmark."""
-
-
-def standardise_channels(train: list[np.ndarray], test: list[np.ndarray]):
-    """Both splits centred and scaled per channel by the statistics of all training steps."""
-    steps = np.concatenate(train)
-    mean, spread = steps.mean(axis=0), steps.std(axis=0)
-    spread = np.where(spread > 0, spread, 1.0)
-    return [(s - mean) / spread for s in train], [(s - mean) / spread for s in test]
-
-
-def is_z_normalised(sequences: list[np.ndarray]) -> bool:
-    """Whether every series already has mean 0 and deviation 1 per channel (the tolerance
-    admits the archive's ``ddof=1`` convention: ItalyPowerDemand, 24 steps, 0.979)."""
-    return all(
-        np.all(np.abs(s.mean(axis=0)) < 1e-3) and np.all(np.abs(s.std(axis=0) - 1) < 0.05)
-        for s in sequences
-    )
 
 
 @lru_cache(maxsize=2)

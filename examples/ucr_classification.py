@@ -52,7 +52,14 @@ from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
 
 from rntk.baselines import mlp_ntk, polynomial_kernel, rbf_kernel
-from rntk.datasets import available_ucr, load_ucr
+from rntk.datasets import (
+    available_ucr,
+    is_z_normalised,
+    load_ucr,
+    resample,
+    standardise_channels,
+    z_normalise,
+)
 from rntk.sklearn import KernelClassifierCV, RNTKClassifierCV
 
 # %% [markdown]
@@ -213,49 +220,6 @@ class Inputs:
     test: list[np.ndarray]
     train_vectors: np.ndarray  # (n, length, m), for the vector kernels
     test_vectors: np.ndarray
-
-
-def z_normalise(sequences: list[np.ndarray]) -> list[np.ndarray]:
-    """Each series centred and scaled per channel; a constant channel is only centred."""
-    normalised = []
-    for sequence in sequences:
-        spread = sequence.std(axis=0)
-        normalised.append((sequence - sequence.mean(axis=0)) / np.where(spread > 0, spread, 1.0))
-    return normalised
-
-
-def standardise_channels(train: list[np.ndarray], test: list[np.ndarray]):
-    """Both splits centred and scaled per channel by the statistics of all training steps."""
-    steps = np.concatenate(train)
-    mean, spread = steps.mean(axis=0), steps.std(axis=0)
-    spread = np.where(spread > 0, spread, 1.0)
-    return [(s - mean) / spread for s in train], [(s - mean) / spread for s in test]
-
-
-def is_z_normalised(sequences: list[np.ndarray]) -> bool:
-    """Whether every series already has mean 0 and standard deviation 1 per channel.
-
-    The tolerance on the deviation admits the archive's ``ddof=1`` convention
-    (ItalyPowerDemand, 24 steps: 0.979).
-    """
-    return all(
-        np.all(np.abs(s.mean(axis=0)) < 1e-3) and np.all(np.abs(s.std(axis=0) - 1) < 0.05)
-        for s in sequences
-    )
-
-
-def resample(sequences: list[np.ndarray], length: int) -> np.ndarray:
-    """Every sequence linearly interpolated in time to ``length`` steps, ``(n, length, m)``."""
-    target = np.linspace(0.0, 1.0, length)
-    vectors = np.empty((len(sequences), length, sequences[0].shape[1]))
-    for row, sequence in enumerate(sequences):
-        if len(sequence) == length:
-            vectors[row] = sequence
-            continue
-        source = np.linspace(0.0, 1.0, len(sequence))
-        for channel in range(sequence.shape[1]):
-            vectors[row, :, channel] = np.interp(target, source, sequence[:, channel])
-    return vectors
 
 
 @dataclass

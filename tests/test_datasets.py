@@ -13,10 +13,13 @@ from rntk.datasets import (
     DatasetNotFoundError,
     DatasetWarning,
     available_ucr,
+    is_z_normalised,
     load_ucr,
     read_ts,
     read_ucr_tsv,
     read_ucr_txt,
+    resample,
+    standardise_channels,
     z_normalise,
 )
 
@@ -720,3 +723,35 @@ def test_z_normalise_per_series_and_channel_keeps_the_layout():
     np.testing.assert_allclose(Z_ragged[1], Z[2], rtol=0, atol=0)
     with pytest.raises(ValueError, match=r"shape \(T, m\), got one of shape \(3,\)"):
         z_normalise([np.ones(3)])
+
+
+def test_standardise_channels_uses_the_training_steps_for_both_splits():
+    train = [np.array([[1.0, 5.0], [3.0, 5.0]]), np.array([[5.0, 5.0]])]
+    test = [np.array([[7.0, 6.0]])]
+    new_train, new_test = standardise_channels(train, test)
+    # Channel 0: training steps 1, 3, 5 have mean 3 and deviation sqrt(8/3); channel 1
+    # is constant (5) and only centred.
+    spread = np.sqrt(8 / 3)
+    np.testing.assert_allclose(new_train[0][:, 0], [-2 / spread, 0.0])
+    np.testing.assert_allclose(new_test[0], [[4 / spread, 1.0]])
+    assert np.all(new_train[1][:, 1] == 0)
+
+
+def test_is_z_normalised_admits_the_archives_ddof_1_convention():
+    rng = np.random.default_rng(3)
+    series = rng.standard_normal((5, 24, 1))
+    with_ddof_1 = (series - series.mean(axis=1, keepdims=True)) / series.std(
+        axis=1, ddof=1, keepdims=True
+    )
+    assert is_z_normalised(with_ddof_1)  # deviation sqrt(23/24) = 0.979
+    assert not is_z_normalised(with_ddof_1 * 1.1)
+    assert not is_z_normalised(with_ddof_1 + 0.01)
+
+
+def test_resample_interpolates_every_channel_to_one_length():
+    short = np.array([[0.0, 10.0], [3.0, 40.0]])
+    exact = np.arange(8.0).reshape(4, 2)
+    vectors = resample([short, exact], 4)
+    assert vectors.shape == (2, 4, 2)
+    np.testing.assert_allclose(vectors[0], [[0, 10], [1, 20], [2, 30], [3, 40]])
+    np.testing.assert_array_equal(vectors[1], exact)

@@ -103,6 +103,9 @@ __all__ = [
     "read_ts",
     "read_ucr_tsv",
     "read_ucr_txt",
+    "is_z_normalised",
+    "resample",
+    "standardise_channels",
     "z_normalise",
 ]
 
@@ -978,3 +981,74 @@ def z_normalise(X: Sequences) -> Sequences:
     if isinstance(X, np.ndarray) and X.ndim == 3:
         return np.stack([normalised(series) for series in X]) if len(X) else X.astype(float)
     return [normalised(series) for series in X]
+
+
+def is_z_normalised(X: Sequences) -> bool:
+    """Whether every series already has mean 0 and deviation 1 in every channel.
+
+    The UCR archive z-normalises most univariate sets itself; where it did,
+    :func:`z_normalise` changes nothing that matters and a second input scaling
+    would be the same. The tolerance on the deviation (0.05) admits the
+    archive's ``ddof=1`` convention (ItalyPowerDemand, 24 steps: 0.979).
+
+    Examples
+    --------
+    >>> is_z_normalised(z_normalise(np.arange(12.0).reshape(2, 6, 1)))
+    True
+    >>> is_z_normalised([np.arange(6.0)[:, None]])
+    False
+    """
+    return all(
+        np.all(np.abs(series.mean(axis=0)) < 1e-3) and np.all(np.abs(series.std(axis=0) - 1) < 0.05)
+        for series in X
+    )
+
+
+def standardise_channels(train: Sequences, test: Sequences) -> tuple[list, list]:
+    """Both splits centred and scaled per channel by the statistics of all training steps.
+
+    The other input scaling of a time-series benchmark: unlike
+    :func:`z_normalise` it keeps the amplitude and offset of each series, which
+    carry the class in some sets (the multivariate UEA sets, PLAID). A constant
+    channel is only centred.
+
+    Returns
+    -------
+    train, test : list of ndarray of shape (T_i, m)
+
+    Examples
+    --------
+    >>> train, test = standardise_channels([np.array([[0.0], [2.0]])], [np.array([[4.0]])])
+    >>> train[0].ravel().tolist(), test[0].ravel().tolist()
+    ([-1.0, 1.0], [3.0])
+    """
+    steps = np.concatenate([np.asarray(series, dtype=np.float64) for series in train])
+    mean, spread = steps.mean(axis=0), steps.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    return [(s - mean) / spread for s in train], [(s - mean) / spread for s in test]
+
+
+def resample(X: Sequences, length: int) -> np.ndarray:
+    """Every series linearly interpolated in time to ``length`` steps: ``(n, length, m)``.
+
+    For methods that need one length (vector kernels, MiniRocket): each series,
+    whatever its length, is stretched or shrunk over ``length`` evenly spaced
+    points from its first step to its last. A series of that length is copied
+    unchanged.
+
+    Examples
+    --------
+    >>> resample([np.array([[0.0], [1.0]])], 4)[0, :, 0].round(3).tolist()
+    [0.0, 0.333, 0.667, 1.0]
+    """
+    target = np.linspace(0.0, 1.0, length)
+    vectors = np.empty((len(X), length, np.asarray(X[0]).shape[1]))
+    for row, sequence in enumerate(X):
+        sequence = np.asarray(sequence, dtype=np.float64)
+        if len(sequence) == length:
+            vectors[row] = sequence
+            continue
+        source = np.linspace(0.0, 1.0, len(sequence))
+        for channel in range(sequence.shape[1]):
+            vectors[row, :, channel] = np.interp(target, source, sequence[:, channel])
+    return vectors

@@ -504,7 +504,7 @@ def test_report_on_partial_results(tmp_path, fake_published, capsys):
     )
     result_file(results, "ArrowHead", "RNTK", **ok(0.8))
     result_file(results, "ArrowHead", "RBF", **ok(0.7))
-    result_file(results, "ArrowHead", "DTW", **ok(0.7))
+    result_file(results, "ArrowHead", "DTW", **ok(0.7), cores_per_unit=2)
     result_file(results, "Beef", "RNTK", **ok(0.7))  # a set missing two methods
 
     assert ucr_archive_report.main(["--results", str(results)]) == 0
@@ -542,9 +542,10 @@ def test_report_on_partial_results(tmp_path, fake_published, capsys):
     assert "Mean regret over 2 sets: vote 1.00 points (positive on 1 sets)." in text
     assert "diagnostic" in text
 
-    # 5. Wall time: 9 units of 10 s and a failed one of 5 s.
-    assert "| DTW | 3 | 2 | 1 | 25.0 s |" in lines
-    assert "| all | 10 | 9 | 1 | 1 min 35 s |" in lines
+    # 5. Wall time: 9 units of 10 s (one of them on 2 cores) and a failed one of 5 s.
+    assert "| DTW | 3 | 2 | 1 | 25.0 s | 35.0 s |" in lines
+    assert "| all | 10 | 9 | 1 | 1 min 35 s | 1 min 45 s |" in lines
+    assert "the whole run takes at least 52.5 s of wall time" in text
 
     # 6. The diagram (3 methods, 2 common sets), if aeon is there to draw it.
     if published.package_folder("aeon") is not None:

@@ -474,7 +474,7 @@ def test_cv_records_every_grid_point_whose_kernel_overflows_or_underflows(monkey
 
     X, y = two_classes(11, n=12)
     expected = RNTKClassifierCV({"sigma_w": [1.3]}, Cs=(1.0,), n_repeats=1).fit(X, y)
-    monkeypatch.setattr("rntk.sklearn.RNTK", FailingRNTK)
+    monkeypatch.setattr("rntk.sklearn._base.RNTK", FailingRNTK)
     search = RNTKClassifierCV({"sigma_w": [0.5, 1.3, 0.25]}, Cs=(1.0,), n_repeats=1).fit(X, y)
     assert search.overflowed_params_ == [{"sigma_w": 0.5}, {"sigma_w": 0.25}]
     assert search.cv_results_["grid_point"].tolist() == [1, 1]

@@ -8,7 +8,7 @@ import pytest
 from helpers import ORACLE_RTOL
 
 import rntk
-from rntk.baselines import mlp_ntk, polynomial_kernel, rbf_kernel
+from rntk.baselines import median_squared_distance, mlp_ntk, polynomial_kernel, rbf_kernel
 
 # Monte-Carlo tolerance for 4 networks of width 2048 (observed errors are 1-4 %).
 FINITE_WIDTH_RELATIVE_ERROR = 0.08
@@ -316,3 +316,15 @@ def test_tiny_inputs_give_finite_kernels_of_the_right_scale(cross):
     np.testing.assert_allclose(mlp_ntk(*both(X * 1e-200)), mlp_ntk(*both(0.0 * X)), rtol=1e-15)
     np.testing.assert_array_equal(rbf_kernel(*both(X * 1e-200)), 1.0)
     np.testing.assert_array_equal(polynomial_kernel(*both(X * 1e-200), degree=400), 1.0)
+
+
+def test_median_squared_distance_is_the_median_over_distinct_pairs(sequences):
+    distance = pytest.importorskip("scipy.spatial.distance")
+    X, _ = sequences
+    expected = float(np.median(distance.pdist(X.reshape(len(X), -1), "sqeuclidean")))
+    assert median_squared_distance(X) == pytest.approx(expected, rel=1e-12)
+    assert median_squared_distance(list(X)) == median_squared_distance(X)
+    # Most pairs equal: the median is 0, replaced by 1 so that it can divide.
+    assert median_squared_distance(np.zeros((3, 4))) == 1.0
+    with pytest.raises(ValueError, match="at least two sequences"):
+        median_squared_distance(X[:1])

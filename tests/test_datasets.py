@@ -13,6 +13,7 @@ from rntk.datasets import (
     DatasetNotFoundError,
     DatasetWarning,
     available_ucr,
+    input_scalings,
     is_z_normalised,
     load_ucr,
     read_ts,
@@ -746,6 +747,20 @@ def test_is_z_normalised_admits_the_archives_ddof_1_convention():
     assert is_z_normalised(with_ddof_1)  # deviation sqrt(23/24) = 0.979
     assert not is_z_normalised(with_ddof_1 * 1.1)
     assert not is_z_normalised(with_ddof_1 + 0.01)
+
+
+def test_input_scalings_add_standardised_channels_only_where_they_differ():
+    train = [np.array([[1.0, 5.0], [3.0, 7.0]]), np.array([[5.0, 5.0], [7.0, 6.0]])]
+    test = [np.array([[7.0, 6.0], [2.0, 4.0]])]
+    scalings = input_scalings(train, test)
+    assert [label for label, _, _ in scalings] == ["z-normalised series", "standardised channels"]
+    # By hand: the first series' channels (1, 3) and (5, 7) both become (-1, 1).
+    np.testing.assert_allclose(scalings[0][1][0], [[-1.0, -1.0], [1.0, 1.0]])
+    # Channel 0 of the training steps 1, 3, 5, 7: mean 4, deviation sqrt(5).
+    np.testing.assert_allclose(scalings[1][2][0][:, 0], np.array([3.0, -2.0]) / np.sqrt(5))
+    # Already z-normalised: the second scaling would be the first, so it is left out.
+    normalised = input_scalings(scalings[0][1], scalings[0][2])
+    assert [label for label, _, _ in normalised] == ["z-normalised series"]
 
 
 def test_resample_interpolates_every_channel_to_one_length():

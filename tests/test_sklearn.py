@@ -35,6 +35,10 @@ from rntk.sklearn import (  # noqa: E402
     RNTKClassifierCV,
     RNTKFeatures,
     RNTKRegressor,
+    head_name,
+    majority_vote,
+    mean_pool_stride,
+    rntk_head_grid,
 )
 
 
@@ -1079,3 +1083,64 @@ def test_cv_trace_scale_comes_from_the_fitting_folds_only():
             expected[name].append(np.mean(validation == y[validate]))
     assert expected["folds"] != expected["all"]  # the test can tell them apart
     np.testing.assert_array_equal(search.cv_results_["mean_test_score"], expected["folds"])
+
+
+def states_read(length: int, stride: int) -> int:
+    """The states a mean head reads: every stride-th counted back from the last."""
+    return len(range(length - 1, -1, -stride))
+
+
+@pytest.mark.parametrize(
+    ("length", "max_states"), [(150, 32), (32, 32), (33, 32), (1344, 32), (7, 2)]
+)
+def test_mean_pool_stride_is_the_smallest_that_reads_at_most_the_states(length, max_states):
+    X = [np.zeros(length // 2 + 1), np.zeros(length)]
+    stride = mean_pool_stride(X, max_states)
+    assert states_read(length, stride) <= max_states
+    assert stride == 1 or states_read(length, stride - 1) > max_states
+    with pytest.raises(ValueError, match="max_pooled_states must be a positive integer"):
+        mean_pool_stride(X, 0)
+
+
+def test_rntk_head_grid_crosses_the_heads_with_the_kernel_grid_in_order():
+    X = [np.zeros((150, 1)), np.zeros((90, 1))]
+    kernel_grid = {"activation": ("relu", "erf"), "sigma_w": (1.34, 1.4)}
+    grid = rntk_head_grid(X, kernel_grid)
+    assert grid == [
+        {"readout": ("last",), "bidirectional": (False,), **kernel_grid},
+        {"readout": ("last",), "bidirectional": (True,), **kernel_grid},
+        {"readout": ("mean",), "bidirectional": (False,), **kernel_grid, "pool_stride": (5,)},
+        {"readout": ("mean",), "bidirectional": (True,), **kernel_grid, "pool_stride": (5,)},
+    ]
+    assert [list(point) for point in grid][2] == [
+        "readout",
+        "bidirectional",
+        "activation",
+        "sigma_w",
+        "pool_stride",
+    ]
+    assert rntk_head_grid(X, {}, heads=("bi-mean",), max_pooled_states=16)[0]["pool_stride"] == (
+        10,
+    )
+    with pytest.raises(ValueError, match="heads must be"):
+        rntk_head_grid(X, {}, heads=("first",))
+    with pytest.raises(ValueError, match="may not hold 'readout'"):
+        rntk_head_grid(X, {"readout": ("last",)})
+
+
+def test_a_search_on_the_head_grid_scores_the_heads_in_their_order():
+    X, y = two_classes(5, n=16)
+    search = RNTKClassifierCV(
+        rntk_head_grid(X, {"sigma_w": [1.3]}, max_pooled_states=4),
+        Cs=(1.0,),
+        kernel_scalings=("trace",),
+        n_repeats=1,
+    ).fit(X, y)
+    heads = [head_name(params) for params in search.cv_results_["params"]]
+    assert heads == ["last", "bi-last", "mean", "bi-mean"]
+    strides = [params.get("pool_stride") for params in search.cv_results_["params"]]
+    longest = max(len(x) for x in X)
+    assert strides[:2] == [None, None] and strides[2] == strides[3] == -(-longest // 4)
+    np.testing.assert_array_equal(
+        search.predict(X), majority_vote(list(search.voter_predictions(X)), search.classes_)
+    )

@@ -31,7 +31,7 @@ from .options import (
 from .recursion import KernelOverflowError
 from .sequences import SequenceBatch, as_sequences, check_same_features
 
-__all__ = ["mlp_ntk", "polynomial_kernel", "rbf_kernel"]
+__all__ = ["median_squared_distance", "mlp_ntk", "polynomial_kernel", "rbf_kernel"]
 
 
 def _flatten(X, name: str, length: int | None = None) -> tuple[np.ndarray, SequenceBatch]:
@@ -163,6 +163,50 @@ def rbf_kernel(X, X2=None, *, gamma: float | None = None) -> np.ndarray:
     with np.errstate(over="ignore"):
         squared_distance *= -gamma
     return np.exp(squared_distance, out=squared_distance)
+
+
+def median_squared_distance(X) -> float:
+    r"""The median squared distance between distinct sequences, the RBF kernel's usual scale.
+
+    .. math::
+
+        \operatorname{median}_{i < j} \lVert x_i - x_j \rVert^2,
+
+    over the sequences of ``X`` flattened to vectors as :func:`rbf_kernel`
+    does. ``gamma = g / median_squared_distance(X_train)`` makes the grid of
+    factors ``g`` of an RBF kernel independent of the scale and dimension of
+    the inputs (the median heuristic).
+
+    Parameters
+    ----------
+    X : array (n, T) or (n, T, m), or list of sequences of one length
+        At least two sequences of equal length.
+
+    Returns
+    -------
+    float
+        The median over the ``n (n - 1) / 2`` pairs; 1 if it is not positive
+        (more than half of the pairs equal), so that it can always divide.
+
+    Raises
+    ------
+    ValueError
+        If the sequences have different lengths, or there are fewer than two.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rntk.baselines import median_squared_distance
+    >>> median_squared_distance(np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 0.0]]))
+    4.0
+    """
+    flat = _flatten(X, "X")[0]
+    if len(flat) < 2:
+        raise ValueError(f"X must hold at least two sequences, got {len(flat)}")
+    norms = np.einsum("id,id->i", flat, flat)
+    squared = norms[:, None] + norms[None, :] - 2.0 * flat @ flat.T
+    median = float(np.median(squared[np.triu_indices(len(flat), 1)]))
+    return median if median > 0 else 1.0
 
 
 def polynomial_kernel(

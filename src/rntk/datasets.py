@@ -103,6 +103,7 @@ __all__ = [
     "read_ts",
     "read_ucr_tsv",
     "read_ucr_txt",
+    "input_scalings",
     "is_z_normalised",
     "resample",
     "standardise_channels",
@@ -1026,6 +1027,41 @@ def standardise_channels(train: Sequences, test: Sequences) -> tuple[list, list]
     mean, spread = steps.mean(axis=0), steps.std(axis=0)
     spread = np.where(spread > 0, spread, 1.0)
     return [(s - mean) / spread for s in train], [(s - mean) / spread for s in test]
+
+
+def input_scalings(train: Sequences, test: Sequences) -> list[tuple[str, list, list]]:
+    """The candidate input scalings of a time-series classification benchmark.
+
+    Each series z-normalised per channel (:func:`z_normalise`, the UCR
+    convention), and, unless every training series is z-normalised already
+    (:func:`is_z_normalised`: the two would then coincide), each channel
+    standardised by the statistics of all training steps
+    (:func:`standardise_channels`, which keeps the amplitude of a series). A
+    model is then chosen among both by cross-validation on the training split.
+
+    Parameters
+    ----------
+    train, test : list of ndarray of shape (T_i, m)
+        The two splits, as :func:`load_ucr` returns them.
+
+    Returns
+    -------
+    list of (str, list, list)
+        ``(label, train, test)`` per scaling: ``"z-normalised series"``, then
+        ``"standardised channels"`` if it differs.
+
+    Examples
+    --------
+    >>> train, test = [np.array([[0.0], [2.0]])], [np.array([[4.0], [5.0]])]
+    >>> [label for label, _, _ in input_scalings(train, test)]
+    ['z-normalised series', 'standardised channels']
+    >>> len(input_scalings(z_normalise(train), z_normalise(test)))
+    1
+    """
+    scalings = [("z-normalised series", z_normalise(train), z_normalise(test))]
+    if not is_z_normalised(train):
+        scalings.append(("standardised channels", *standardise_channels(train, test)))
+    return scalings
 
 
 def resample(X: Sequences, length: int) -> np.ndarray:

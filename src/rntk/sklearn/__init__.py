@@ -15,6 +15,10 @@ of the library needs NumPy and SciPy alone.
   e.g. the fixed-length baselines of :mod:`rntk.baselines`.
 * :class:`RNTKFeatures`: Nystroem features (a transformer), for linear models
   on many sequences (:mod:`rntk.nystroem`).
+* :func:`rntk_head_grid`: a ``param_grid`` for :class:`RNTKClassifierCV` over
+  the read-out heads, the mean heads strided by :func:`mean_pool_stride`;
+  :func:`head_name` names a candidate's head, and :func:`majority_vote` is
+  the vote of ``selection="vote"``.
 
 Inputs
     Every estimator on the RNTK takes the sequences of :func:`rntk.kernel`
@@ -56,10 +60,11 @@ Fitted state
 
 from ._classifier_cv import KernelClassifierCV, RNTKClassifierCV
 from ._features import RNTKFeatures
+from ._grids import READOUT_HEADS, head_name, mean_pool_stride, rntk_head_grid
 from ._machines import RNTKClassifier, RNTKRegressor
+from ._search import majority_vote
 
 # Private helpers that tests and benchmarks import from here, as before the package.
-from ._search import _vote as _vote
 from ._splits import _stratified_splits as _stratified_splits
 from ._splits import _stratified_subsample as _stratified_subsample
 
@@ -69,4 +74,11 @@ __all__ = [
     "RNTKClassifierCV",
     "RNTKFeatures",
     "RNTKRegressor",
+    "READOUT_HEADS",
+    "head_name",
+    "majority_vote",
+    "mean_pool_stride",
+    "rntk_head_grid",
 ]
+
+_vote = majority_vote  # its name before it was public

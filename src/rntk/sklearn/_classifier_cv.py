@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import KERNEL_NAMES, _FittedState, _RNTKEstimator
 from ._machines import RNTKClassifier
 from ._scaling import _GramScaling, _once
-from ._search import KERNEL_SCALINGS, _CrossValidatedSVM, _expand_grid, _single_model, _vote
+from ._search import KERNEL_SCALINGS, _CrossValidatedSVM, _expand_grid, _single_model, majority_vote
 from ._splits import _take
 from ._validation import (
     _as_batch,
@@ -339,7 +339,7 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     def predict(self, X) -> np.ndarray:
         """The predicted class of each sequence of ``X``: the best candidate's, or the
         vote of ``voting_estimators_``."""
-        return _vote(list(self.voter_predictions(X)), self.classes_)
+        return majority_vote(list(self.voter_predictions(X)), self.classes_)
 
     def voter_predictions(self, X) -> np.ndarray:
         """Each voter's predicted classes, shape ``(len(voters_), n)``, the best first.
@@ -627,7 +627,7 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, _FittedState, Base
             predictions.append(model.svm.predict(gram))
         if len(predictions) == 1:
             return predictions[0]
-        return _vote(predictions, self.classes_)
+        return majority_vote(predictions, self.classes_)
 
 
 @dataclass(frozen=True)

@@ -330,9 +330,34 @@ def _cv_results(columns: dict) -> dict:
     return results
 
 
-def _vote(predictions: list[np.ndarray], classes: np.ndarray) -> np.ndarray:
-    """The majority of ``predictions`` (one array per voter, in order); a tie goes to the
-    class of the first voter, in order, whose vote is among the most frequent."""
+def majority_vote(predictions: Sequence[np.ndarray], classes: np.ndarray) -> np.ndarray:
+    """The majority of ``predictions``, one array of predicted classes per voter.
+
+    The rule of ``predict`` with ``selection="vote"`` (:class:`RNTKClassifierCV`,
+    :class:`KernelClassifierCV`): a tie goes to the class of the first voter,
+    in order, whose vote is among the most frequent.
+
+    Parameters
+    ----------
+    predictions : sequence of ndarray of shape (n,)
+        Each voter's predicted classes, the voters in order (e.g. the rows of
+        ``RNTKClassifierCV.voter_predictions(X)``).
+    classes : ndarray
+        The sorted classes that the predictions hold (``classes_``).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The class with the most votes for each sample.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rntk.sklearn import majority_vote
+    >>> votes = [np.array(["a", "b"]), np.array(["b", "c"]), np.array(["c", "c"])]
+    >>> majority_vote(votes, np.array(["a", "b", "c"])).tolist()
+    ['a', 'c']
+    """
     rows = np.arange(len(predictions[0]))
     counts = np.zeros((rows.size, classes.size), dtype=np.intp)
     for prediction in predictions:

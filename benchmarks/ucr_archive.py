@@ -55,14 +55,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rntk.datasets import (
-    available_ucr,
-    is_z_normalised,
-    load_ucr,
-    resample,
-    standardise_channels,
-    z_normalise,
-)
+from rntk.baselines import median_squared_distance
+from rntk.datasets import available_ucr, input_scalings, load_ucr, resample
 
 METHODS = ("RNTK", "RBF", "Polynomial", "MLP-NTK", "MiniRocket", "DTW")
 KERNEL_METHODS = METHODS[:4]
@@ -185,9 +179,7 @@ def load(name: str) -> DataSet:
     raw_train = [np.asarray(s, dtype=float) for s in X_train]
     raw_test = [np.asarray(s, dtype=float) for s in X_test]
     length = max(len(s) for s in raw_train)
-    scalings = [("z-normalised series", list(z_normalise(raw_train)), list(z_normalise(raw_test)))]
-    if not is_z_normalised(raw_train):
-        scalings.append(("standardised channels", *standardise_channels(raw_train, raw_test)))
+    scalings = input_scalings(raw_train, raw_test)
     inputs = [
         Inputs(label, train, test, resample(train, length), resample(test, length))
         for label, train, test in scalings
@@ -258,12 +250,6 @@ def run_dtw(data: DataSet, protocol: Protocol, cores: int = 1) -> dict:
     }
 
 
-def mean_pool_stride(sequences: list[np.ndarray], max_pooled_states: int) -> int:
-    """The smallest stride at which the mean head reads at most ``max_pooled_states``
-    states of the longest sequence (it then costs about that many last-step kernels)."""
-    return -(-max(len(sequence) for sequence in sequences) // max_pooled_states)
-
-
 def pooled_states(data: DataSet, protocol: Protocol) -> int:
     """How many states the mean heads may read on this set (see ``Protocol``)."""
     info = data.info
@@ -280,6 +266,8 @@ def protocol_rule(data: DataSet, protocol: Protocol, rntk: bool) -> str:
     n = data.info["n_train"]
     rule = f"CV on a subsample of {cap} of {n}" if cap and n > cap else f"CV on all {n}"
     if rntk:
+        from rntk.sklearn import mean_pool_stride
+
         states = pooled_states(data, protocol)
         stride = mean_pool_stride(data.train, states)
         rule += f"; mean heads read {-(-data.info['max_length'] // stride)} states"
@@ -288,30 +276,14 @@ def protocol_rule(data: DataSet, protocol: Protocol, rntk: bool) -> str:
     return rule
 
 
-def head_name(params: dict) -> str:
-    return ("bi-" if params["bidirectional"] else "") + params["readout"]
-
-
 def rntk_param_grid(protocol: Protocol, data: DataSet) -> list[dict]:
     """The heads, cheapest first (so that a tie goes to the cheaper head), crossed with the
     kernel points; the mean heads strided."""
-    stride = mean_pool_stride(data.train, pooled_states(data, protocol))
-    grid = []
-    for readout in ("last", "mean"):
-        for bidirectional in (False, True):
-            axes = {"readout": (readout,), "bidirectional": (bidirectional,), **protocol.rntk}
-            if readout == "mean":
-                axes["pool_stride"] = (stride,)
-            grid.append(axes)
-    return grid
+    from rntk.sklearn import rntk_head_grid
 
-
-def median_squared_distance(vectors: np.ndarray) -> float:
-    flat = vectors.reshape(len(vectors), -1)
-    norms = np.einsum("id,id->i", flat, flat)
-    squared = norms[:, None] + norms[None, :] - 2.0 * flat @ flat.T
-    median = float(np.median(squared[np.triu_indices(len(flat), 1)]))
-    return median if median > 0 else 1.0
+    return rntk_head_grid(
+        data.train, protocol.rntk, max_pooled_states=pooled_states(data, protocol)
+    )
 
 
 def search_options(protocol: Protocol) -> dict:
@@ -340,7 +312,7 @@ def searched_inputs(make_search, data: DataSet, vectors: bool):
 
 
 def run_rntk(data: DataSet, protocol: Protocol, cores: int = 1) -> dict:
-    from rntk.sklearn import RNTKClassifierCV, _vote
+    from rntk.sklearn import RNTKClassifierCV, head_name, majority_vote
 
     def make_search(inputs: Inputs) -> RNTKClassifierCV:
         # selection="vote" (the default): the best candidate of each read-out head votes.
@@ -354,7 +326,7 @@ def run_rntk(data: DataSet, protocol: Protocol, cores: int = 1) -> dict:
     search, inputs = searched_inputs(make_search, data, vectors=False)
     votes = search.voter_predictions(inputs.test)
     result = {
-        "test_accuracy": accuracy(_vote(list(votes), search.classes_), data.y_test),
+        "test_accuracy": accuracy(majority_vote(list(votes), search.classes_), data.y_test),
         "cv_accuracy": float(search.best_score_),
         "chosen": {
             **chosen_summary(search),
@@ -459,9 +431,7 @@ def machine() -> dict:
     }
 
 
-def run_unit(
-    name: str, method: str, results: Path, protocol_name: str, cores: int = 1
-) -> dict:
+def run_unit(name: str, method: str, results: Path, protocol_name: str, cores: int = 1) -> dict:
     """Run one (data set, method) on ``cores`` cores and write its file; never raises for
     the method's errors."""
     # The workers and ``cores`` are the parallelism, not BLAS threads.

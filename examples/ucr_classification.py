@@ -21,8 +21,10 @@
 # The method is in `docs/math.md#ucr-classification`; the whole protocol is
 # the library's estimator `rntk.sklearn.RNTKClassifierCV` for the RNTK and
 # `rntk.sklearn.KernelClassifierCV` (the same code, for any kernel function)
-# for the three baselines, so this example only prepares the data, lists the
-# grids and reports.
+# for the three baselines, and the inputs and grids come from the library too
+# (`rntk.datasets.input_scalings`, `rntk.sklearn.rntk_head_grid`,
+# `rntk.baselines.median_squared_distance`), so this example only loads the
+# data, lists the grids, chooses and reports.
 #
 # Run it whole with `python examples/ucr_classification.py` (GunPoint, about
 # 30 s), `--all` (every data set available offline, about 26 minutes on 2
@@ -34,6 +36,7 @@
 # `results/ucr_classification/`; the Markdown tables also go to stdout, progress
 # to stderr.
 
+
 # %%
 import csv
 import os
@@ -42,7 +45,6 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,16 +53,15 @@ from _common import example_arguments, example_parser, pyplot, show, write_resul
 from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
 
-from rntk.baselines import mlp_ntk, polynomial_kernel, rbf_kernel
-from rntk.datasets import (
-    available_ucr,
-    is_z_normalised,
-    load_ucr,
-    resample,
-    standardise_channels,
-    z_normalise,
+from rntk.baselines import median_squared_distance, mlp_ntk, polynomial_kernel, rbf_kernel
+from rntk.datasets import available_ucr, input_scalings, load_ucr, resample
+from rntk.sklearn import (
+    READOUT_HEADS,
+    KernelClassifierCV,
+    RNTKClassifierCV,
+    head_name,
+    rntk_head_grid,
 )
-from rntk.sklearn import KernelClassifierCV, RNTKClassifierCV
 
 # %% [markdown]
 # ## Settings
@@ -86,45 +87,18 @@ parser.add_argument(
 args = example_arguments(NAME, DESCRIPTION, parser)
 if args.all and args.datasets:
     parser.error("--all and --datasets exclude each other")
-
-DEFAULT_DATASETS = ("GunPoint",)
-QUICK_DATASETS = ("UnitTest",)
 if args.datasets:
     names = [name.strip() for name in args.datasets.split(",") if name.strip()]
 elif args.all:
     names = available_ucr()
 else:
-    names = list(QUICK_DATASETS if args.quick else DEFAULT_DATASETS)
+    names = ["UnitTest"] if args.quick else ["GunPoint"]
 
 SQRT2 = float(np.sqrt(2.0))
-# libsvm can cycle on a nearly singular Gram matrix; a cap bounds the time of
-# such a fit (hit fits are counted in results.json).
-SVM_MAX_ITERATIONS = 1_000_000
-
-
-@dataclass(frozen=True)
-class Grid:
-    """The hyperparameter grids; each dict maps a keyword argument to its values."""
-
-    c_values: tuple[float, ...]
-    rntk: dict[str, tuple]
-    # The mean head reads every k-th state, k the smallest stride that reads at
-    # most this many states of the longest training series.
-    max_pooled_states: int
-    rbf_factors: tuple[float, ...]
-    polynomial: dict[str, tuple]
-    mlp: dict[str, tuple]
-    max_folds: int = 5
-    # Repeats of the k-fold split (new shuffles) when the training split is small.
-    repeats: int = 3
-    repeat_below: int = 300
-
-
-FULL_GRID = Grid(
-    c_values=(0.01, 0.1, 1.0, 10.0, 100.0),
-    rntk={
-        "readout": ("last", "mean"),
-        "bidirectional": (False, True),
+FULL_GRID = {
+    "C": (0.01, 0.1, 1.0, 10.0, 100.0),
+    # Crossed with the four read-out heads (rntk.sklearn.READOUT_HEADS).
+    "RNTK": {
         "activation": ("relu", "erf"),
         "depth": (1,),
         "sigma_w": (1.34, 1.38, SQRT2),
@@ -132,32 +106,36 @@ FULL_GRID = Grid(
         "sigma_b": (0.5, 2.0),
         "sigma_h": (0.0,),
     },
-    max_pooled_states=32,
-    rbf_factors=tuple(2.0**k for k in range(-4, 5)),
-    polynomial={"degree": (1, 2, 3, 4, 5), "coef0": (0.0, 1.0)},
-    mlp={"depth": (1, 2, 3, 4), "sigma_w": (SQRT2,), "sigma_b": (0.0, 0.1, 0.5, 1.0)},
-)
-
-QUICK_GRID = Grid(
-    c_values=(0.1, 1.0, 10.0),
-    rntk={
-        "readout": ("last", "mean"),
-        "bidirectional": (False, True),
-        "activation": ("relu", "erf"),
-        "depth": (1,),
-        "sigma_w": (SQRT2,),
-        "sigma_u": (1.0,),
-        "sigma_b": (1.0,),
-        "sigma_h": (0.0,),
-    },
-    max_pooled_states=8,
-    rbf_factors=(0.25, 1.0, 4.0),
-    polynomial={"degree": (2, 3), "coef0": (1.0,)},
-    mlp={"depth": (1, 2), "sigma_w": (SQRT2,), "sigma_b": (0.1,)},
-)
-
+    # The mean heads read at most this many states of the longest training series.
+    "max_pooled_states": 32,
+    "RBF gamma / (1 / median squared distance)": tuple(2.0**k for k in range(-4, 5)),
+    "Polynomial (gamma = 1 / d)": {"degree": (1, 2, 3, 4, 5), "coef0": (0.0, 1.0)},
+    "MLP-NTK": {"depth": (1, 2, 3, 4), "sigma_w": (SQRT2,), "sigma_b": (0.0, 0.1, 0.5, 1.0)},
+}
+QUICK_GRID = {
+    "C": (0.1, 1.0, 10.0),
+    "RNTK": {**FULL_GRID["RNTK"], "sigma_w": (SQRT2,), "sigma_b": (1.0,)},
+    "max_pooled_states": 8,
+    "RBF gamma / (1 / median squared distance)": (0.25, 1.0, 4.0),
+    "Polynomial (gamma = 1 / d)": {"degree": (2, 3), "coef0": (1.0,)},
+    "MLP-NTK": {"depth": (1, 2), "sigma_w": (SQRT2,), "sigma_b": (0.1,)},
+}
 grid = QUICK_GRID if args.quick else FULL_GRID
-with_nngp = args.nngp
+rntk_kernels = ("ntk", "nngp") if args.nngp else ("ntk",)
+# The options of every search (the protocol below). libsvm can cycle on a nearly
+# singular Gram matrix: the cap bounds such a fit (capped fits are counted).
+SEARCH_OPTIONS = {
+    "Cs": grid["C"],
+    "cv": 5,
+    "n_repeats": "auto",  # 3 repeats below 300 training series, else 1
+    "random_state": 0,
+    "max_iter": 1_000_000,
+    "progress": True,
+    # The paper's protocol: the single candidate that cross-validation ranks first
+    # (RNTKClassifierCV's default is the vote of the heads, which
+    # benchmarks/ucr_archive.py measures on the whole archive).
+    "selection": "best",
+}
 print(f"data sets: {', '.join(names)}; {'quick' if args.quick else 'full'} grid")
 
 # %% [markdown]
@@ -211,41 +189,29 @@ print(f"data sets: {', '.join(names)}; {'quick' if args.quick else 'full'} grid"
 
 
 # %%
-@dataclass
+@dataclass(frozen=True)
 class Inputs:
-    """One input scaling of a data set: raw-length sequences and fixed-length vectors."""
+    """One input scaling of a data set: sequences of their own lengths (for the RNTK) and
+    vectors resampled to the longest training length (for the vector kernels)."""
 
     scaling: str
-    train: list[np.ndarray]  # (T_i, m) each, for the RNTK
+    train: list[np.ndarray]
     test: list[np.ndarray]
-    train_vectors: np.ndarray  # (n, length, m), for the vector kernels
+    train_vectors: np.ndarray
     test_vectors: np.ndarray
 
 
-@dataclass
-class DataSet:
-    name: str
-    y_train: np.ndarray
-    y_test: np.ndarray
-    inputs: list[Inputs]
-    description: dict
-
-
-def load_classification_set(name: str) -> DataSet | None:
-    """The data set's input scalings, or None if it is not a classification set."""
+def load_classification_set(name: str):
+    """``(inputs, y_train, y_test, description)``, or None for a regression set."""
     X_train, y_train, X_test, y_test = load_ucr(name)
     if y_train is None or y_train.dtype.kind not in "US":
-        return None  # a regression (float targets) or unlabelled set
+        return None
     train, test = [np.asarray(s, float) for s in X_train], [np.asarray(s, float) for s in X_test]
     lengths = np.array([len(s) for s in train + test])
-    common_length = max(len(s) for s in train)
-
-    scalings = [("z-normalised series", z_normalise(train), z_normalise(test))]
-    if not is_z_normalised(train):
-        scalings.append(("standardised channels", *standardise_channels(train, test)))
+    length = max(len(s) for s in train)
     inputs = [
-        Inputs(label, tr, te, resample(tr, common_length), resample(te, common_length))
-        for label, tr, te in scalings
+        Inputs(label, tr, te, resample(tr, length), resample(te, length))
+        for label, tr, te in input_scalings(train, test)
     ]
     description = {
         "n_train": len(train),
@@ -254,11 +220,11 @@ def load_classification_set(name: str) -> DataSet | None:
         "channels": int(train[0].shape[1]),
         "min_length": int(lengths.min()),
         "max_length": int(lengths.max()),
-        "vector_kernel_length": int(common_length),
-        "resampled_for_vector_kernels": bool(np.any(lengths != common_length)),
+        "vector_kernel_length": int(length),
+        "resampled_for_vector_kernels": bool(np.any(lengths != length)),
         "input_scalings": [item.scaling for item in inputs],
     }
-    return DataSet(name, y_train, y_test, inputs, description)
+    return inputs, y_train, y_test, description
 
 
 def length_label(description: dict) -> str:
@@ -343,286 +309,165 @@ def length_label(description: dict) -> str:
 # %%
 RANKED_METHODS = ("RNTK", "RBF", "Polynomial", "MLP-NTK")
 HEADS = ("last", "mean", "bi-last", "bi-mean")
-ACTIVATION_VARIANTS = ("RNTK-ReLU", "RNTK-erf")
 HEAD_VARIANTS = tuple(f"RNTK-{head}" for head in HEADS)
-RNTK_VARIANTS = (*ACTIVATION_VARIANTS, *HEAD_VARIANTS, "RNN-NNGP")
+RNTK_VARIANTS = ("RNTK-ReLU", "RNTK-erf", *HEAD_VARIANTS, "RNN-NNGP")
 
 
-def mean_pool_stride(sequences: list[np.ndarray], max_pooled_states: int) -> int:
-    """The smallest stride at which the mean head reads at most ``max_pooled_states``
-    states of the longest sequence (it then costs about that many last-step kernels)."""
-    return -(-max(len(sequence) for sequence in sequences) // max_pooled_states)
+def rntk_search(inputs: Inputs) -> RNTKClassifierCV:
+    # The training Gram matrices are kept: each reported variant's choice is
+    # refitted from them without a kernel computation.
+    heads = rntk_head_grid(inputs.train, grid["RNTK"], max_pooled_states=grid["max_pooled_states"])
+    return RNTKClassifierCV(
+        [{**head, "kernel": rntk_kernels} for head in heads],
+        keep_train_grams=True,
+        **SEARCH_OPTIONS,
+    )
 
 
-def rntk_param_grid(grid: Grid, inputs: Inputs, with_nngp: bool) -> list[dict]:
-    """The RNTK grid for RNTKClassifierCV: the heads in grid order, the mean heads strided.
-
-    One dict per readout, so that only the mean head gets a ``pool_stride``;
-    within each, the keys of ``grid.rntk`` in order, the last varying fastest.
-    """
-    stride = mean_pool_stride(inputs.train, grid.max_pooled_states)
-    kernels = ("ntk", "nngp") if with_nngp else ("ntk",)
-    param_grid = []
-    for readout in grid.rntk["readout"]:
-        axes = {**grid.rntk, "readout": (readout,)}
-        if readout == "mean":
-            axes["pool_stride"] = (stride,)
-        param_grid.append({**axes, "kernel": kernels})
-    return param_grid
-
-
-def head_name(params: dict) -> str:
-    """``last``, ``mean``, ``bi-last`` or ``bi-mean``: the read-out of an RNTK grid point."""
-    return ("bi-" if params["bidirectional"] else "") + params["readout"]
-
-
-def rntk_methods(params: dict, with_nngp: bool) -> tuple[str, ...]:
+def rntk_methods(params: dict) -> tuple[str, ...]:
     """The reported methods a candidate of the RNTK search enters."""
     if params["kernel"] == "nngp":
-        return ("RNN-NNGP",) if with_nngp else ()
+        return ("RNN-NNGP",)
     activation = "RNTK-ReLU" if params["activation"] == "relu" else "RNTK-erf"
     return ("RNTK", activation, f"RNTK-{head_name(params)}")
 
 
-def median_squared_distance(vectors: np.ndarray) -> float:
-    """The median squared Euclidean distance between distinct flattened training vectors."""
-    flat = vectors.reshape(len(vectors), -1)
-    norms = np.einsum("id,id->i", flat, flat)
-    squared = norms[:, None] + norms[None, :] - 2.0 * flat @ flat.T
-    median = float(np.median(squared[np.triu_indices(len(flat), 1)]))
-    return median if median > 0 else 1.0
+def rbf_search(inputs: Inputs) -> KernelClassifierCV:
+    median = median_squared_distance(inputs.train_vectors)
+    factors = grid["RBF gamma / (1 / median squared distance)"]
+    # The RBF diagonal is 1: its trace and cosine scalings are the kernel itself.
+    return KernelClassifierCV(
+        rbf_kernel,
+        {"gamma": [factor / median for factor in factors]},
+        kernel_scalings=("trace",),
+        **SEARCH_OPTIONS,
+    )
+
+
+def polynomial_search(inputs: Inputs) -> KernelClassifierCV:
+    return KernelClassifierCV(
+        polynomial_kernel, grid["Polynomial (gamma = 1 / d)"], **SEARCH_OPTIONS
+    )
+
+
+def mlp_search(inputs: Inputs) -> KernelClassifierCV:
+    return KernelClassifierCV(mlp_ntk, grid["MLP-NTK"], **SEARCH_OPTIONS)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kernel family: its search on one input scaling, and the methods of a candidate."""
+
+    name: str
+    search: Callable[[Inputs], RNTKClassifierCV | KernelClassifierCV]
+    methods: Callable[[dict], tuple[str, ...]]
+
+    def reads(self, inputs: Inputs, split: str):
+        """The input of the search: raw sequences for the RNTK, vectors for the others."""
+        if self.name == "RNTK":
+            return getattr(inputs, split)
+        return getattr(inputs, f"{split}_vectors")
+
+    def describe(self, params: dict) -> dict:
+        """A chosen candidate, as ``results.json`` records it."""
+        own = ("kernel", "normalize", "kernel_scaling", "C")
+        rntk = self.name == "RNTK"
+        entry = {
+            "kernel": params["kernel"] if rntk else self.name,
+            "params": {key: value for key, value in params.items() if key not in own},
+            "kernel_scaling": ("cosine" if params["normalize"] else "trace")
+            if rntk
+            else params["kernel_scaling"],
+            "C": params["C"],
+        }
+        if rntk:
+            entry.update(head=head_name(params), pool_stride=params.get("pool_stride", 1))
+        return entry
+
+
+FAMILIES = (
+    Family("RNTK", rntk_search, rntk_methods),
+    Family("RBF", rbf_search, lambda params: ("RBF",)),
+    Family("Polynomial", polynomial_search, lambda params: ("Polynomial",)),
+    Family("MLP-NTK", mlp_search, lambda params: ("MLP-NTK",)),
+)
 
 
 # %% [markdown]
 # ## Model selection
 #
 # A kernel family is a search (an unfitted `RNTKClassifierCV` or
-# `KernelClassifierCV`) on one input scaling, the input it reads (sequences or
-# resampled vectors), the reported methods each of its candidates enters, and
-# how a candidate is described in `results.json`. Each family is searched once
+# `KernelClassifierCV`) on one input scaling and the reported methods each of
+# its candidates enters; the RNTK reads the sequences, the others the
+# resampled vectors. Each family is searched once
 # per input scaling; the best candidate of every method over all of its
 # searches (the first on ties: the first input scaling, then grid order) is
 # the method's choice, and only then is the test split read.
 
 
 # %%
-@dataclass(frozen=True)
-class Family:
-    """A kernel family: its cross-validated search and what its candidates report."""
-
-    name: str
-    search: Callable[[Inputs], RNTKClassifierCV | KernelClassifierCV]
-    reads_vectors: bool
-    methods: Callable[[dict], tuple[str, ...]]
-    describe: Callable[[dict], dict]
-
-    def training_input(self, inputs: Inputs):
-        return inputs.train_vectors if self.reads_vectors else inputs.train
-
-    def test_input(self, inputs: Inputs):
-        return inputs.test_vectors if self.reads_vectors else inputs.test
-
-
-def search_options(grid: Grid, inputs: Inputs) -> dict:
-    """The protocol's options, the same for every family."""
-    n_repeats = grid.repeats if len(inputs.train) < grid.repeat_below else 1
-    return {
-        "Cs": grid.c_values,
-        "cv": grid.max_folds,
-        "n_repeats": n_repeats,
-        "random_state": 0,
-        "max_iter": SVM_MAX_ITERATIONS,
-        "progress": True,
-    }
-
-
-def rntk_family(grid: Grid, with_nngp: bool) -> Family:
-    def search(inputs: Inputs) -> RNTKClassifierCV:
-        # The training Gram matrices are kept: each reported variant's choice
-        # is refitted from them without a kernel computation.
-        # selection="best": the paper's protocol, the single candidate that
-        # cross-validation ranks first (the estimator's default is the vote of the
-        # heads, which benchmarks/ucr_archive.py measures on the whole archive).
-        return RNTKClassifierCV(
-            rntk_param_grid(grid, inputs, with_nngp),
-            keep_train_grams=True,
-            selection="best",
-            **search_options(grid, inputs),
-        )
-
-    def describe(params: dict) -> dict:
-        own = ("kernel", "normalize", "kernel_scaling", "C")
-        return {
-            "kernel": params["kernel"],
-            "params": {key: value for key, value in params.items() if key not in own},
-            "kernel_scaling": "cosine" if params["normalize"] else "trace",
-            "C": params["C"],
-            "head": head_name(params),
-            "pool_stride": params.get("pool_stride", 1),
-        }
-
-    return Family("RNTK", search, False, lambda params: rntk_methods(params, with_nngp), describe)
-
-
-def baseline_family(name: str, kernel, param_grid, grid: Grid, scalings=("trace", "cosine")):
-    """A fixed-length kernel of :mod:`rntk.baselines`; ``param_grid(inputs)`` is its grid."""
-
-    def search(inputs: Inputs) -> KernelClassifierCV:
-        return KernelClassifierCV(
-            kernel, param_grid(inputs), kernel_scalings=scalings, **search_options(grid, inputs)
-        )
-
-    def describe(params: dict) -> dict:
-        own = ("kernel_scaling", "C")
-        return {
-            "kernel": name,
-            "params": {key: value for key, value in params.items() if key not in own},
-            "kernel_scaling": params["kernel_scaling"],
-            "C": params["C"],
-        }
-
-    return Family(name, search, True, lambda params: (name,), describe)
-
-
-def families(grid: Grid, with_nngp: bool) -> list[Family]:
-    def rbf_grid(inputs: Inputs) -> dict:
-        median = median_squared_distance(inputs.train_vectors)
-        return {"gamma": [factor / median for factor in grid.rbf_factors]}
-
-    return [
-        rntk_family(grid, with_nngp),
-        # The RBF diagonal is 1: its trace and cosine scalings are the kernel itself.
-        baseline_family("RBF", rbf_kernel, rbf_grid, grid, scalings=("trace",)),
-        baseline_family("Polynomial", polynomial_kernel, lambda inputs: grid.polynomial, grid),
-        baseline_family("MLP-NTK", mlp_ntk, lambda inputs: grid.mlp, grid),
-    ]
-
-
-@dataclass
-class Choice:
-    """The best candidate of one method so far: row ``candidate`` of ``search.cv_results_``."""
-
-    method: str
-    cv_accuracy: float = -1.0
-    inputs: Inputs | None = None
-    family: Family | None = None
-    search: RNTKClassifierCV | KernelClassifierCV | None = None
-    candidate: int = -1
-
-    def describe(self) -> dict:
-        params = self.search.cv_results_["params"][self.candidate]
-        return {
-            "cv_accuracy": self.cv_accuracy,
-            "input_scaling": self.inputs.scaling,
-            **self.family.describe(params),
-        }
-
-
-class SVMCounter:
-    """Counts the SVM fits of the searches, and those that hit the iteration cap."""
-
-    def __init__(self):
-        self.fits = 0
-        self.capped = 0
-
-    @contextmanager
-    def counting(self):
-        """Count the fits inside that hit the iteration cap (each warns once)."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            yield
-        self.capped += sum(issubclass(w.category, ConvergenceWarning) for w in caught)
-
-
-def cross_validate(family: Family, data: DataSet, svm: SVMCounter, choices: dict, log) -> dict:
-    """Search ``family`` on every input scaling of ``data``; update ``choices`` in place.
-
-    Within a method, the first best candidate (input scalings, then grid
-    order) wins. Returns the family's timing and skipped grid points.
-    """
+def run_dataset(inputs: list[Inputs], y_train, y_test, log) -> dict:
+    """Search every family on every input scaling; score each method's choice on test."""
     start = time.perf_counter()
-    kernel_seconds, skipped, n_points = 0.0, [], 0
-    kernel_seconds_by_method: dict[str, float] = {}
-    for inputs in data.inputs:
-        search = family.search(inputs)
-        with svm.counting():
-            search.fit(family.training_input(inputs), data.y_train)
-        results = search.cv_results_
-        # Every candidate is one SVM fit per split; the search refits its best once.
-        svm.fits += len(results["params"]) * search.n_splits_ + 1
-        n_points += len(np.unique(results["grid_point"])) + len(search.overflowed_params_)
-        skipped += [{"input_scaling": inputs.scaling, **p} for p in search.overflowed_params_]
-        for point in np.unique(results["grid_point"]):
-            rows = np.flatnonzero(results["grid_point"] == point)
-            elapsed = float(results["kernel_time"][rows[0]])  # shared by the point's candidates
-            kernel_seconds += elapsed
-            point_methods = (m for row in rows for m in family.methods(results["params"][row]))
-            for method in dict.fromkeys(point_methods):
-                kernel_seconds_by_method[method] = kernel_seconds_by_method.get(method, 0) + elapsed
-        for row, params in enumerate(results["params"]):
-            score = float(results["mean_test_score"][row])
-            for method in family.methods(params):
-                best = choices.setdefault(method, Choice(method))
-                if score > best.cv_accuracy:
-                    best.cv_accuracy, best.inputs, best.family = score, inputs, family
-                    best.search, best.candidate = search, row
-    seconds = time.perf_counter() - start
-    log(
-        f"  {family.name:<10} {n_points:4d} grid points  kernels {kernel_seconds:6.1f} s  "
-        f"total {seconds:6.1f} s" + (f"  ({len(skipped)} overflowed, skipped)" if skipped else "")
-    )
+    chosen: dict[str, tuple] = {}  # method: (CV score, family, inputs, search, row)
+    timing = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        for family in FAMILIES:
+            family_start, kernel_seconds, points, skipped = time.perf_counter(), 0.0, 0, []
+            for item in inputs:
+                search = family.search(item).fit(family.reads(item, "train"), y_train)
+                results = search.cv_results_
+                first_rows = np.unique(results["grid_point"], return_index=True)[1]
+                kernel_seconds += float(results["kernel_time"][first_rows].sum())
+                points += len(first_rows) + len(search.overflowed_params_)
+                skipped += [{"input_scaling": item.scaling, **p} for p in search.overflowed_params_]
+                # The first best candidate of each method wins: input scalings, then grid order.
+                for row, params in enumerate(results["params"]):
+                    score = float(results["mean_test_score"][row])
+                    for method in family.methods(params):
+                        if method not in chosen or score > chosen[method][0]:
+                            chosen[method] = (score, family, item, search, row)
+            seconds = time.perf_counter() - family_start
+            log(
+                f"  {family.name:<10} {points:4d} grid points  kernels {kernel_seconds:6.1f} s  "
+                f"total {seconds:6.1f} s" + (f"  ({len(skipped)} skipped)" if skipped else "")
+            )
+            timing[family.name] = {
+                "grid_points": points,
+                "kernel_seconds": kernel_seconds,
+                "seconds": seconds,
+                "skipped_overflow": skipped,
+            }
+        # Only now is the test split read. A search predicts with its best candidate;
+        # another candidate is refitted from the search's stored training Gram matrix.
+        tested: dict[tuple, float] = {}
+        methods = {}
+        for method in RANKED_METHODS + RNTK_VARIANTS:
+            if method not in chosen:
+                continue
+            score, family, item, search, row = chosen[method]
+            key = (family.name, item.scaling, row)
+            if key not in tested:
+                model = search
+                if row != search.best_index_:
+                    model = search.refit_candidate(row, family.reads(item, "train"), y_train)
+                predicted = model.predict(family.reads(item, "test"))
+                tested[key] = float(np.mean(predicted == y_test))
+            params = search.cv_results_["params"][row]
+            methods[method] = {
+                "test_accuracy": tested[key],
+                "cv_accuracy": score,
+                "input_scaling": item.scaling,
+                **family.describe(params),
+            }
     return {
-        "grid_points": n_points,
-        "kernel_seconds": kernel_seconds,
-        "kernel_seconds_by_method": kernel_seconds_by_method,
-        "seconds": seconds,
-        "skipped_overflow": skipped,
-    }
-
-
-def test_accuracy(choice: Choice, data: DataSet, svm: SVMCounter, cache: dict) -> float:
-    """The chosen candidate refitted on the whole training split; its test accuracy.
-
-    A search's best candidate is already refitted (the search predicts with
-    it); another is refitted from the search's stored training Gram matrix.
-    """
-    search, family, inputs = choice.search, choice.family, choice.inputs
-    key = (family.name, inputs.scaling, choice.candidate)
-    if key not in cache:
-        model = search
-        if choice.candidate != search.best_index_:
-            with svm.counting():
-                model = search.refit_candidate(
-                    choice.candidate, family.training_input(inputs), data.y_train
-                )
-            svm.fits += 1
-        cache[key] = float(np.mean(model.predict(family.test_input(inputs)) == data.y_test))
-    return cache[key]
-
-
-def run_dataset(data: DataSet, grid: Grid, with_nngp: bool, log) -> dict:
-    start = time.perf_counter()
-    svm = SVMCounter()
-    choices: dict[str, Choice] = {}
-    timing = {
-        family.name: cross_validate(family, data, svm, choices, log)
-        for family in families(grid, with_nngp)
-    }
-    cache: dict = {}
-    methods = {}
-    for method in RANKED_METHODS + RNTK_VARIANTS:
-        choice = choices.get(method)
-        if choice is None or choice.inputs is None:
-            continue
-        methods[method] = {"test_accuracy": test_accuracy(choice, data, svm, cache)}
-        methods[method].update(choice.describe())
-    return {
-        **data.description,
-        "folds": choices["RNTK"].search.n_splits_,
+        "folds": chosen["RNTK"][3].n_splits_,
         "methods": methods,
         "timing": timing,
-        "svm_fits": svm.fits,
-        "svm_fits_at_iteration_cap": svm.capped,
+        "svm_fits_at_iteration_cap": sum(
+            issubclass(w.category, ConvergenceWarning) for w in caught
+        ),
         "seconds": time.perf_counter() - start,
     }
 
@@ -650,28 +495,24 @@ def describe_head(chosen: dict) -> str:
 start = time.perf_counter()
 results, not_classification = {}, []
 for name in names:
-    data = load_classification_set(name)
-    if data is None:
+    loaded = load_classification_set(name)
+    if loaded is None:
         log(f"{name}: not a classification data set (regression targets), skipped")
         not_classification.append(name)
         continue
-    d = data.description
+    inputs, y_train, y_test, d = loaded
     log(
         f"{name}: {d['n_train']} train / {d['n_test']} test, {d['n_classes']} classes, "
         f"length {length_label(d)}, {d['channels']} channel(s), "
         f"input scalings: {', '.join(d['input_scalings'])}"
     )
-    results[name] = run_dataset(data, grid, with_nngp, log)
-    accuracies = ", ".join(
-        f"{m} {100 * results[name]['methods'][m]['test_accuracy']:.1f}" for m in RANKED_METHODS
-    )
-    log(f"  test accuracy (%): {accuracies}  [{results[name]['seconds']:.1f} s]")
-    chosen = results[name]["methods"]["RNTK"]
-    heads = ", ".join(
-        f"{m.removeprefix('RNTK-')} {100 * results[name]['methods'][m]['test_accuracy']:.1f}"
-        for m in HEAD_VARIANTS
-    )
-    log(f"  RNTK head chosen by CV: {describe_head(chosen)}  (each head alone: {heads})")
+    results[name] = {**d, **run_dataset(inputs, y_train, y_test, log)}
+    accuracy = {m: 100 * v["test_accuracy"] for m, v in results[name]["methods"].items()}
+    ranked = ", ".join(f"{m} {accuracy[m]:.1f}" for m in RANKED_METHODS)
+    log(f"  test accuracy (%): {ranked}  [{results[name]['seconds']:.1f} s]")
+    heads = ", ".join(f"{m.removeprefix('RNTK-')} {accuracy[m]:.1f}" for m in HEAD_VARIANTS)
+    chosen_head = describe_head(results[name]["methods"]["RNTK"])
+    log(f"  RNTK head chosen by CV: {chosen_head}  (each head alone: {heads})")
 if not results:
     parser.error("no classification data set to run")
 seconds = time.perf_counter() - start
@@ -917,16 +758,10 @@ record = {
     "experiment": "UCR/UEA classification, kernel SVM, CV on the training split",
     "grid": "quick" if args.quick else "full",
     "grids": {
-        "C": grid.c_values,
-        "RNTK": grid.rntk,
-        "RNTK mean head: most states pooled (sets pool_stride)": grid.max_pooled_states,
-        "RBF gamma / (1 / median squared distance)": grid.rbf_factors,
-        "Polynomial (gamma = 1 / d)": grid.polynomial,
-        "MLP-NTK": grid.mlp,
+        **grid,
+        "RNTK read-out heads": READOUT_HEADS,
         "kernel scalings": ["trace (divide by mean training diagonal)", "cosine"],
-        "max folds": grid.max_folds,
-        "repeats (training splits under repeat_below series)": grid.repeats,
-        "repeat_below": grid.repeat_below,
+        "search": {key: value for key, value in SEARCH_OPTIONS.items() if key != "progress"},
     },
     "ranked_methods": RANKED_METHODS,
     "summary": {
@@ -953,6 +788,7 @@ print(
     f"\nWrote results.json, accuracy.csv, summary.csv, results.md, "
     f"rntk_vs_best_baseline.png and rntk_heads.png to {args.out}"
 )
+
 
 # %% [markdown]
 # ## What was measured, and how it compares with the paper

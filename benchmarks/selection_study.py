@@ -35,10 +35,10 @@ from sklearn.svm import SVC, _libsvm
 
 import rntk
 from rntk.datasets import available_ucr, load_ucr, z_normalise
-from rntk.sklearn import _stratified_splits
+from rntk.sklearn import _stratified_splits, head_name, mean_pool_stride
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ucr_archive import HEADS, SCALED, head_name, mean_pool_stride  # noqa: E402
+from ucr_archive import HEADS, SCALED  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "selection_study.md"
 CACHE = Path.home() / ".cache" / "rntk" / "selection_study"

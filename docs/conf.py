@@ -168,8 +168,10 @@ def _import_dotted(dotted: str):
         except ImportError:
             continue
         for part in parts[stop:]:
-            value = inspect.getattr_static(value, part) if inspect.isclass(value) else getattr(
-                value, part
+            value = (
+                inspect.getattr_static(value, part)
+                if inspect.isclass(value)
+                else getattr(value, part)
             )
         return value
     raise ImportError(dotted)
@@ -260,7 +262,9 @@ def example_page(script: Path) -> str:
         if "show(" not in source:
             continue
         # The cell draws a figure: show the copy of it that docs/ keeps.
-        files = [match.group("file").replace("{NAME}", name) for match in PNG_LITERAL.finditer(source)]
+        files = [
+            match.group("file").replace("{NAME}", name) for match in PNG_LITERAL.finditer(source)
+        ]
         if not files:
             raise ValueError(f"examples/{name}.py: a cell calls show() but names no .png file")
         for file in files:
@@ -286,7 +290,9 @@ def render_examples(app) -> None:
     """Write ``docs/examples/NAME.md`` for each example, only where it changed."""
     folder = DOCS / "examples"
     folder.mkdir(exist_ok=True)
-    scripts = sorted(path for path in (ROOT / "examples").glob("*.py") if not path.stem.startswith("_"))
+    scripts = sorted(
+        path for path in (ROOT / "examples").glob("*.py") if not path.stem.startswith("_")
+    )
     wanted = {folder / f"{script.stem}.md" for script in scripts}
     for stale in set(folder.glob("*.md")) - wanted:
         stale.unlink()

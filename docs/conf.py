@@ -143,8 +143,13 @@ html_static_path: list[str] = []
 
 
 def _documented_name(app, obj) -> str | None:
-    """The name under which ``obj`` is documented, if it is."""
-    table = app.env.rntk_documented if hasattr(app.env, "rntk_documented") else None
+    """The name under which ``obj`` is documented, if it is.
+
+    The table is made once per build, when the first reference is resolved
+    (all pages have been read by then), and kept on ``app``, not on the
+    environment: ids of objects mean nothing in the next process.
+    """
+    table = getattr(app, "_rntk_documented", None)
     if table is None:
         table = {}
         domain = app.env.get_domain("py")
@@ -152,10 +157,14 @@ def _documented_name(app, obj) -> str | None:
             if not name.startswith("rntk") or entry.objtype == "module":
                 continue
             try:
-                table.setdefault(id(_import_dotted(name)), name)
+                value = _import_dotted(name)
             except (ImportError, AttributeError):
                 continue
-        app.env.rntk_documented = table
+            # Only objects with an identity of their own: two constants may be
+            # the same small int or string.
+            if callable(value) or inspect.isdatadescriptor(value):
+                table.setdefault(id(value), name)
+        app._rntk_documented = table
     return table.get(id(obj))
 
 

@@ -10,8 +10,14 @@ Three checks on the repository itself, each reporting every failure at once:
 * no text file mentions the outside specification, by its path or by citing
   its numbered sections;
 * every dotted name ``rntk.module.name`` written in backticks (inline or in a
-  fenced block) in ``README.md``, ``CONTRIBUTING.md`` and ``docs/*.md``
-  imports and resolves.
+  fenced block) in ``README.md``, ``CONTRIBUTING.md`` and the Markdown pages
+  of ``docs/`` imports and resolves.
+
+Then the documentation site's sources: the API reference lists every public
+name and every module of the package, every relative link of a Markdown
+document names a file that exists, and CI builds the site with the command
+the README gives. (The build itself, with warnings as errors, is the check
+that every cross-reference resolves; ``.ci/run`` runs it.)
 
 The checkers take the repository root as an argument, so the last tests run
 them on small trees built in a temporary directory, with a broken link, a
@@ -34,6 +40,9 @@ TEXT_FOLDERS = ("src", "tests", "examples", "benchmarks", "docs", ".ci")
 TOP_LEVEL_FILES = ("README.md", "CONTRIBUTING.md", "pyproject.toml")
 #: Folders never searched (caches, build output).
 SKIPPED_FOLDERS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", "build", "dist"}
+#: What the documentation build writes inside docs/: the site, the API pages
+#: made from the docstrings and the pages made from examples/.
+GENERATED_FOLDERS = ("docs/_build", "docs/generated", "docs/examples")
 #: Suffixes of files that are not text.
 BINARY_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".pdf", ".npy", ".npz", ".gz", ".zip", ".pyc"}
 
@@ -60,6 +69,21 @@ FILE_SUFFIXES = {"py", "md", "txt", "json", "csv", "npy", "png", "toml", "cfg", 
 # --------------------------------------------------------------------------- helpers
 
 
+def is_generated(relative: Path) -> bool:
+    """Whether a path (relative to the root) is output of the documentation build."""
+    return any(relative.is_relative_to(folder) for folder in GENERATED_FOLDERS)
+
+
+def markdown_documents(root: Path) -> list[Path]:
+    """README.md, CONTRIBUTING.md and the Markdown pages of docs/ (not the generated ones)."""
+    pages = [
+        path
+        for path in sorted(root.glob("docs/**/*.md"))
+        if not is_generated(path.relative_to(root))
+    ]
+    return [root / "README.md", root / "CONTRIBUTING.md", *pages]
+
+
 def text_files(root: Path) -> list[Path]:
     """The repository's text files under ``root``, sorted."""
     candidates = [root / name for name in TOP_LEVEL_FILES]
@@ -72,6 +96,8 @@ def text_files(root: Path) -> list[Path]:
         if not path.is_file() or path.suffix.lower() in BINARY_SUFFIXES:
             continue
         if any(part in SKIPPED_FOLDERS for part in relative.parts[:-1]):
+            continue
+        if is_generated(relative):
             continue
         try:
             text = path.read_text(encoding="utf-8")
@@ -219,9 +245,8 @@ def outside_mentions(root: Path) -> tuple[list[str], list[str]]:
 def documented_names(root: Path) -> list[tuple[str, str]]:
     """``(where, dotted name)`` for every ``rntk.x.y`` in backticks in the Markdown docs."""
     root = root.resolve()
-    documents = [root / "README.md", root / "CONTRIBUTING.md", *sorted(root.glob("docs/*.md"))]
     found = []
-    for path in documents:
+    for path in markdown_documents(root):
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
@@ -281,6 +306,66 @@ def unresolved_names(root: Path) -> list[str]:
     return problems
 
 
+#: ``](target)``: the target of a Markdown link or image.
+LINK_TARGET = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+
+
+def missing_link_targets(root: Path) -> list[str]:
+    """Every relative link of the Markdown documents whose file does not exist."""
+    root = root.resolve()
+    problems = []
+    for path in markdown_documents(root):
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        in_code = _fenced_blocks(lines)
+        prose = "\n".join("" if code else line for line, code in zip(lines, in_code, strict=True))
+        for match in LINK_TARGET.finditer(prose):
+            target = match.group("target").split("#", 1)[0]
+            if not target or re.match(r"[a-z][a-z0-9+.-]*:", target):
+                continue  # a link within the page, or a URL
+            if not (path.parent / target).resolve().exists():
+                problems.append(
+                    f"{path.relative_to(root)}:{_line_of(prose, match.start())}: "
+                    f"{target}: no such file"
+                )
+    return problems
+
+
+def api_reference_entries(root: Path) -> set[str]:
+    """The names the autosummary lists of ``docs/api.rst`` hold."""
+    text = (root / "docs" / "api.rst").read_text(encoding="utf-8")
+    entries, inside = set(), False
+    for line in text.splitlines():
+        if line.startswith(".. autosummary::"):
+            inside = True
+        elif inside and line.strip() and not line.startswith(" "):
+            inside = False
+        elif inside and re.fullmatch(r" {3}[A-Za-z_][\w.]*", line):
+            entries.add(line.strip())
+    return entries
+
+
+def api_reference_gaps(root: Path) -> list[str]:
+    """Public names and modules of rntk that the API reference does not list."""
+    import rntk
+
+    listed = api_reference_entries(root)
+    package = root / "src" / "rntk"
+    modules = {path.stem for path in package.glob("*.py")} | {
+        path.name for path in package.iterdir() if (path / "__init__.py").is_file()
+    }
+    wanted = set(rntk.__all__) | {name for name in modules if not name.startswith("_")}
+    problems = [f"{name}: not in docs/api.rst" for name in sorted(wanted - listed)]
+    for name in sorted(listed):
+        try:
+            resolve(f"rntk.{name}")
+        except (ImportError, AttributeError) as error:
+            problems.append(f"docs/api.rst lists {name}, which does not resolve ({error})")
+    return problems
+
+
 # --------------------------------------------------------------------------- the repository
 
 
@@ -313,6 +398,33 @@ def test_dotted_names_in_the_markdown_documents_resolve():
     assert len(names) > 10, names  # the scan finds the documents' names at all
     problems = unresolved_names(ROOT)
     assert not problems, "names in the documentation that do not resolve:\n" + "\n".join(problems)
+
+
+def test_relative_links_of_the_markdown_documents_name_existing_files():
+    problems = missing_link_targets(ROOT)
+    assert not problems, "links to files that do not exist:\n" + "\n".join(problems)
+
+
+def test_the_api_reference_lists_every_public_name_and_module():
+    # The reference's pages are generated from these lists; a name missing here
+    # would be missing from the site, and a name that no longer resolves would
+    # fail the build (this says which, without building).
+    assert "kernel" in api_reference_entries(ROOT) and "sklearn" in api_reference_entries(ROOT)
+    problems = api_reference_gaps(ROOT)
+    assert not problems, "\n".join(problems)
+
+
+def test_ci_builds_the_documentation_with_the_readme_command():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"^(?:.*&& )?(python -m sphinx [^\n]+)$", readme, re.MULTILINE)
+    assert len(commands) == 1, commands
+    command = commands[0]
+    assert " -W " in command and " -n " in command, command  # warnings fail, references resolve
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert any(line.strip() == command for line in ci.splitlines()), (command, ci)
+    # and the README's test command is the one CI runs
+    assert "&& python -m pytest\n" in readme
+    assert any(line.strip() == "python -m pytest" for line in ci.splitlines()), ci
 
 
 def test_modules_named_in_docstrings_are_what_their_dotted_path_gives():
@@ -408,6 +520,33 @@ def test_the_mention_checker_finds_the_outside_specification(tmp_path):
     assert len(paths) == 2 and all("src/rntk/a.py:1" in p for p in paths), paths
     assert len(citations) == 2, citations
     assert "tests/test_a.py:1" in citations[0] and "tests/test_a.py:2" in citations[1]
+
+
+def test_the_file_link_checker_finds_missing_files(tmp_path):
+    _write(tmp_path, "README.md", "[guide](docs/guide/index.MD) [gone](docs/gone.MD#x)\n")
+    _write(tmp_path, "docs/guide/index.md", "![f](../fig.png) [w](https://example.org) [s](#t)\n")
+    _write(tmp_path, "docs/_build/html/page.md", "[ignored](nowhere.MD)\n")
+    problems = missing_link_targets(tmp_path)
+    assert problems == [
+        "README.md:1: docs/gone.md: no such file",
+        "docs/guide/index.md:1: ../fig.png: no such file",
+    ], problems
+
+
+def test_the_api_reference_check_finds_gaps(tmp_path):
+    _write(tmp_path, "src/rntk/extra_module.py", "")
+    _write(tmp_path, "src/rntk/_private.py", "")
+    _write(
+        tmp_path,
+        "docs/api.rst",
+        ".. autosummary::\n   :toctree: generated\n\n   kernel\n   no_such_name\n\nText\n",
+    )
+    assert api_reference_entries(tmp_path) == {"kernel", "no_such_name"}
+    problems = api_reference_gaps(tmp_path)
+    assert "extra_module: not in docs/api.rst" in problems
+    assert "RNTK: not in docs/api.rst" in problems
+    assert not any("_private" in problem for problem in problems)
+    assert any(problem.startswith("docs/api.rst lists no_such_name") for problem in problems)
 
 
 def test_the_name_checker_finds_names_that_do_not_resolve(tmp_path):

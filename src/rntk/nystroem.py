@@ -341,13 +341,13 @@ class Nystroem:
     ----------
     kernel_ : rntk.RNTK
         A copy of ``kernel`` as it was at ``fit``: the kernel of the features.
-    landmark_indices_ : ndarray of shape (n_components_,), int
+    landmark_indices_ : ndarray of shape (n_components,), int
         Positions in the ``fit`` data of the landmarks, in the order chosen.
     landmarks_ : list of ndarray of shape (T_i, m)
         The landmark sequences (their non-padding steps), in that order.
     n_components_ : int
         Number of landmarks and of features (equal to ``n_components``).
-    normalization_ : ndarray of shape (n_components_, n_components_), float64
+    normalization_ : ndarray of shape (n_components, n_components), float64
         ``K_mm^{-1/2}`` of the landmarks' Gram matrix, eigenvalues below the
         cut set to zero.
     rank_ : int
@@ -475,7 +475,7 @@ class Nystroem:
 
         Returns
         -------
-        ndarray of shape (n, n_components_), of the kernel's dtype
+        ndarray of shape (n, n_components), of the kernel's dtype
 
         Raises
         ------

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ReLU
+from .errors import KernelOverflowError
 from .options import (
     check_non_negative,
     check_positive,
@@ -28,7 +29,6 @@ from .options import (
     kernel_result,
     parse_get,
 )
-from .recursion import KernelOverflowError
 from .sequences import SequenceBatch, as_sequences, check_same_features
 
 __all__ = ["mlp_ntk", "polynomial_kernel", "rbf_kernel"]

@@ -11,6 +11,7 @@ import rntk
 from rntk.baselines import mlp_ntk
 from rntk.hyperparameters import Architecture
 from rntk.options import (
+    GramOptions,
     check_choice,
     check_non_negative,
     check_positive,
@@ -18,7 +19,6 @@ from rntk.options import (
     check_real_array,
 )
 from rntk.predict import gradient_flow_mean, kernel_ridge_regression
-from rntk.scheduling import GramOptions
 
 
 @pytest.fixture

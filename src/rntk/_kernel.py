@@ -14,15 +14,18 @@ from .checkpoint import computation_fingerprint, gram_file_paths, open_gram_file
 from .heads import Head
 from .hyperparameters import Architecture, Hyperparameters
 from .options import (
+    DEFAULT_BLOCK_SHAPE,
+    GramOptions,
     KernelPair,
     check_instance,
     check_keywords,
+    inverse_root,
     kernel_result,
     keywords_of,
     parse_get,
 )
 from .recursion import StackPaths, stack_paths
-from .scheduling import DEFAULT_BLOCK_SHAPE, GramOptions, compute_gram, inverse_root
+from .scheduling import compute_gram
 from .sequences import as_sequences, check_same_features
 
 __all__ = ["RNTK", "KernelPair", "kernel"]
@@ -238,7 +241,7 @@ class RNTK:
     architecture : rntk.hyperparameters.Architecture
         The validated ``activation``, ``hyperparameters`` (depth and scales) and
         ``head``.
-    options : rntk.scheduling.GramOptions
+    options : rntk.options.GramOptions
         The validated ``normalize``, ``block_shape`` (from ``block_size``),
         ``n_jobs``, ``executor``, ``progress`` and ``dtype``.
 

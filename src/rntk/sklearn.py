@@ -77,9 +77,9 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ._kernel import RNTK
 from .errors import KernelOverflowError, KernelUnderflowError
 from .nystroem import DEFAULT_BATCH_SIZE, Nystroem
+from .options import inverse_root
 from .predict import gradient_flow_mean, kernel_ridge_regression
 from .progress import ProgressBar
-from .scheduling import inverse_root
 from .sequences import SequenceBatch, as_sequences
 
 __all__ = [

@@ -257,6 +257,8 @@ def test_real_arrays_and_choices():
     assert check_choice("ntk", "get", ("ntk", "nngp")) == "ntk"
     with pytest.raises(ValueError, match="get must be 'ntk' or 'nngp', got \\['ntk'\\]"):
         check_choice(["ntk"], "get", ("ntk", "nngp"))
+    with pytest.raises(ValueError, match="^x must be 'a', 'b' or 'c', got 'd'$"):
+        check_choice("d", "x", ("a", "b", "c"))
 
 
 def test_gram_options_are_validated_also_when_replaced():

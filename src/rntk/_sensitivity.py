@@ -81,7 +81,7 @@ import numpy as np
 from .activations import DualActivation, DualGradient
 from .heads import Head
 from .hyperparameters import Architecture, Hyperparameters
-from .options import check_choice, check_keywords, check_real_array, keywords_of
+from .options import KERNEL_NAMES, check_choice, check_keywords, check_real_array, keywords_of
 from .recursion import (
     advance_layer,
     check_scales,
@@ -190,7 +190,7 @@ def sensitivity(
         )
     check_keywords(parameters, sensitivity)
     architecture = Architecture.from_arguments(**parameters)
-    check_choice(get, "get", ("ntk", "nngp"))
+    check_choice(get, "get", KERNEL_NAMES)
 
     model = (architecture.hyperparameters, architecture.activation, architecture.head)
     tangent = get == "ntk"

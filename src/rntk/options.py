@@ -132,7 +132,8 @@ def check_instance(value, name: str, kind: type):
 def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of the strings ``choices``, else a ValueError listing them."""
     if not (isinstance(value, str) and value in choices):
-        allowed = " or ".join(repr(choice) for choice in choices)
+        names = [repr(choice) for choice in choices]
+        allowed = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return value
 

@@ -77,7 +77,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 from ._kernel import RNTK
 from .errors import KernelOverflowError, KernelUnderflowError
 from .nystroem import DEFAULT_BATCH_SIZE, Nystroem
-from .options import inverse_root
+from .options import KERNEL_NAMES, inverse_root
 from .predict import gradient_flow_mean, kernel_ridge_regression
 from .progress import ProgressBar
 from .sequences import SequenceBatch, as_sequences
@@ -90,7 +90,6 @@ __all__ = [
     "RNTKRegressor",
 ]
 
-KERNEL_NAMES = ("ntk", "nngp")
 KERNEL_SCALINGS = ("trace", "cosine")
 SELECTION_RULES = ("best", "vote")
 

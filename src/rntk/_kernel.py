@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from concurrent.futures import Executor
 from dataclasses import fields
@@ -19,6 +18,7 @@ from .options import (
     KernelPair,
     check_instance,
     check_keywords,
+    close_match_hint,
     inverse_root,
     kernel_result,
     keywords_of,
@@ -373,10 +373,9 @@ class RNTK:
             super().__setattr__(name, value)
             return
         settable = [member for member, kind in vars(RNTK).items() if isinstance(kind, property)]
-        close = difflib.get_close_matches(name, settable, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise AttributeError(
-            f"RNTK has no parameter {name!r}{hint}; what can be set: {', '.join(settable)}"
+            f"RNTK has no parameter {name!r}{close_match_hint(name, settable)}; "
+            f"what can be set: {', '.join(settable)}"
         )
 
     activation = _parameter("activation", "architecture")

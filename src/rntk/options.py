@@ -35,6 +35,7 @@ __all__ = [
     "check_positive_integer",
     "check_real",
     "check_real_array",
+    "close_match_hint",
     "inverse_root",
     "is_integer",
     "is_positive_integer",
@@ -223,6 +224,12 @@ def keywords_of(source: Callable) -> Callable:
     return decorate
 
 
+def close_match_hint(name: str, names) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``names`` to a mistyped ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 @functools.cache
 def _parameter_names(function: Callable) -> tuple[str, ...]:
     return tuple(inspect.signature(function).parameters)
@@ -237,10 +244,9 @@ def check_keywords(parameters: dict, function: Callable) -> None:
     accepted = _parameter_names(function)
     for name in parameters:
         if name not in accepted:
-            close = difflib.get_close_matches(name, accepted, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise TypeError(
-                f"unknown parameter {name!r}{hint}; {function.__name__} accepts "
+                f"unknown parameter {name!r}{close_match_hint(name, accepted)}; "
+                f"{function.__name__} accepts "
                 f"{', '.join(accepted)}"
             )
 

@@ -37,7 +37,7 @@ def statuses(folder: Path) -> dict[tuple[str, str], str]:
 def test_quick_run_writes_one_file_per_unit_resumes_and_keeps_failures(
     tmp_path, monkeypatch, capsys
 ):
-    def broken(data, protocol):
+    def broken(data, protocol, cores=1):
         raise RuntimeError("a deliberate failure")
 
     monkeypatch.setitem(ucr_archive.RUNNERS, "Polynomial", broken)

@@ -63,6 +63,7 @@ import numpy as np
 from _timing import median_time
 
 import rntk
+from rntk.datasets import standardise_channels, z_normalise
 from rntk.nystroem import Nystroem
 
 C_VALUES = (0.01, 0.1, 1.0, 10.0, 100.0)
@@ -166,28 +167,18 @@ def error_run(n: int, components: list[int]) -> None:
 def z_normalised(train: list[np.ndarray], test: list[np.ndarray]):
     """Univariate series z-normalised one by one; multivariate channels standardised."""
     if train[0].shape[1] == 1:
-
-        def z(sequence):
-            spread = sequence.std()
-            return (sequence - sequence.mean()) / (spread if spread > 0 else 1.0)
-
-        return [z(s) for s in train], [z(s) for s in test]
-    steps = np.concatenate(train)
-    mean, spread = steps.mean(axis=0), steps.std(axis=0)
-    spread = np.where(spread > 0, spread, 1.0)
-    return [(s - mean) / spread for s in train], [(s - mean) / spread for s in test]
+        return z_normalise(train), z_normalise(test)
+    return standardise_channels(train, test)
 
 
-def cross_validated_accuracy(make_model, train, y_train, test, y_test) -> tuple[float, float]:
-    """Test accuracy of ``make_model(C)`` with C from stratified 5-fold CV, and that C."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+def cross_validated_accuracy(model, train, y_train, test, y_test) -> tuple[float, float]:
+    """Test accuracy of ``model`` with C from stratified 5-fold CV, and that C."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
     folds = int(min(5, np.unique(y_train, return_counts=True)[1].min()))
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
-    scores = [cross_val_score(make_model(c), train, y_train, cv=splitter).mean() for c in C_VALUES]
-    best_c = C_VALUES[int(np.argmax(scores))]
-    model = make_model(best_c).fit(train, y_train)
-    return float(model.score(test, y_test)), best_c
+    search = GridSearchCV(model, {"C": C_VALUES}, cv=splitter).fit(train, y_train)
+    return float(search.score(test, y_test)), search.best_params_["C"]
 
 
 def ucr_run(seeds: int) -> None:
@@ -195,11 +186,8 @@ def ucr_run(seeds: int) -> None:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.svm import SVC, LinearSVC
 
-    def kernel_svm(c):
-        return SVC(C=c, kernel="precomputed")
-
-    def linear_svm(c):
-        return LinearSVC(C=c, loss="hinge", max_iter=100_000)
+    kernel_svm = SVC(kernel="precomputed")
+    linear_svm = LinearSVC(loss="hinge", max_iter=100_000)
 
     kernel = rntk.RNTK()
     print(

@@ -22,11 +22,11 @@ import time
 
 import numpy as np
 from _common import Progress, example_arguments, pyplot, results_root, show, write_results
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import SVC
 
 import rntk
-from rntk.datasets import available_ucr, load_ucr
+from rntk.datasets import available_ucr, load_ucr, standardise_channels, z_normalise
 
 # %% [markdown]
 # ## Settings
@@ -81,16 +81,8 @@ print(f"{len(NAMES)} data set(s): {', '.join(NAMES)}")
 def prepare(train: list[np.ndarray], test: list[np.ndarray]):
     """z-normalise univariate series one by one; standardise multivariate channels."""
     if train[0].shape[1] == 1:
-
-        def z(sequence):
-            spread = sequence.std()
-            return (sequence - sequence.mean()) / (spread if spread > 0 else 1.0)
-
-        return [z(s) for s in train], [z(s) for s in test]
-    steps = np.concatenate(train)
-    mean, spread = steps.mean(axis=0), steps.std(axis=0)
-    spread = np.where(spread > 0, spread, 1.0)
-    return [(s - mean) / spread for s in train], [(s - mean) / spread for s in test]
+        return z_normalise(train), z_normalise(test)
+    return standardise_channels(train, test)
 
 
 def as_list(X) -> list[np.ndarray]:
@@ -101,13 +93,9 @@ def svm_accuracy(gram, y_train, test_gram, y_test) -> tuple[float, float]:
     """Test accuracy of the SVM whose C wins 5-fold CV on the training split, and that C."""
     folds = int(min(5, np.unique(y_train, return_counts=True)[1].min()))
     splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
-    scores = [
-        cross_val_score(SVC(C=c, kernel="precomputed"), gram, y_train, cv=splitter).mean()
-        for c in C_VALUES
-    ]
-    best_c = C_VALUES[int(np.argmax(scores))]
-    model = SVC(C=best_c, kernel="precomputed").fit(gram, y_train)
-    return float(model.score(test_gram, y_test)), best_c
+    search = GridSearchCV(SVC(kernel="precomputed"), {"C": C_VALUES}, cv=splitter)
+    search.fit(gram, y_train)  # refits the best C on the whole training split
+    return float(search.score(test_gram, y_test)), search.best_params_["C"]
 
 
 def evaluate(name: str) -> dict:

@@ -329,9 +329,9 @@ def test_interpolate_in_a_ts_file_needs_the_header_to_declare_missing(tmp_path):
 def test_missing_rule_is_checked(tmp_path):
     path = write(tmp_path / "a.tsv", "1\t1\t2\n")
     for reader in (read_ucr_tsv, read_ucr_txt, read_ts):
-        with pytest.raises(ValueError, match="missing must be one of 'raise', 'interpolate'"):
+        with pytest.raises(ValueError, match="missing must be 'raise' or 'interpolate', got 'z"):
             reader(path, missing="zero")
-    with pytest.raises(ValueError, match="missing must be one of"):
+    with pytest.raises(ValueError, match="missing must be 'raise' or 'interpolate', got None"):
         load_ucr("GunPoint", missing=None)
 
 
@@ -605,7 +605,7 @@ def test_available_ucr_judges_a_name_by_the_folder_load_ucr_reads(mixed_archive,
 
 
 def test_available_ucr_kind_is_checked(mixed_archive):
-    with pytest.raises(ValueError, match="kind must be one of 'classification', 'regression'"):
+    with pytest.raises(ValueError, match="kind must be 'classification', 'regression' or 'all'"):
         available_ucr(mixed_archive, kind="classifier")
 
 

@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pytest
 
+# Each example runs twice, for seconds to a minute: `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 REPOSITORY = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(
     path for path in (REPOSITORY / "examples").glob("*.py") if not path.name.startswith("_")

@@ -11,6 +11,7 @@ import rntk
 from rntk.baselines import mlp_ntk
 from rntk.hyperparameters import Architecture
 from rntk.options import (
+    GramOptions,
     check_choice,
     check_non_negative,
     check_positive,
@@ -18,7 +19,6 @@ from rntk.options import (
     check_real_array,
 )
 from rntk.predict import gradient_flow_mean, kernel_ridge_regression
-from rntk.scheduling import GramOptions
 
 
 @pytest.fixture
@@ -257,6 +257,8 @@ def test_real_arrays_and_choices():
     assert check_choice("ntk", "get", ("ntk", "nngp")) == "ntk"
     with pytest.raises(ValueError, match="get must be 'ntk' or 'nngp', got \\['ntk'\\]"):
         check_choice(["ntk"], "get", ("ntk", "nngp"))
+    with pytest.raises(ValueError, match="^x must be 'a', 'b' or 'c', got 'd'$"):
+        check_choice("d", "x", ("a", "b", "c"))
 
 
 def test_gram_options_are_validated_also_when_replaced():

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import rntk
-from rntk.recursion import KernelUnderflowError
+from rntk import KernelUnderflowError
 
 DIGITS = 50
 #: Target relative error of the kernel against the 50-digit reference.

@@ -12,7 +12,6 @@ import time
 import tracemalloc
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 
-import dask
 import numpy as np
 import pytest
 
@@ -211,6 +210,7 @@ def test_any_executor_gives_the_single_threaded_result_bit_for_bit(make_executor
 def local_cluster(distributed, allowed_failures: int = 3):
     """Two single-threaded worker processes (restarted by their nannies if killed);
     a block whose workers died more than ``allowed_failures`` times fails the call."""
+    dask = pytest.importorskip("dask")
     with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
         return distributed.LocalCluster(
             n_workers=2,

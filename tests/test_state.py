@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import rntk
 from rntk.heads import Head
 from rntk.hyperparameters import Architecture, Hyperparameters
-from rntk.scheduling import GramOptions
+from rntk.options import GramOptions
 
 X = [np.sin(np.linspace(0, 3, 5)), np.cos(np.linspace(0, 2, 2)), np.linspace(-1, 1, 4)]
 

@@ -24,10 +24,10 @@ from ._kernel import RNTK, kernel
 from ._sensitivity import sensitivity
 from .activations import DualActivation, Erf, Hermite, ReLU, register_activation
 from .datasets import available_ucr, load_ucr
+from .errors import KernelOverflowError, KernelUnderflowError
 from .network import RNN
 from .nystroem import Nystroem
 from .options import KernelPair
-from .recursion import KernelOverflowError, KernelUnderflowError
 
 __all__ = [
     "RNN",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from concurrent.futures import Executor
 from dataclasses import fields
@@ -14,15 +13,19 @@ from .checkpoint import computation_fingerprint, gram_file_paths, open_gram_file
 from .heads import Head
 from .hyperparameters import Architecture, Hyperparameters
 from .options import (
+    DEFAULT_BLOCK_SHAPE,
+    GramOptions,
     KernelPair,
     check_instance,
     check_keywords,
+    close_match_hint,
+    inverse_root,
     kernel_result,
     keywords_of,
     parse_get,
 )
 from .recursion import StackPaths, stack_paths
-from .scheduling import DEFAULT_BLOCK_SHAPE, GramOptions, compute_gram, inverse_root
+from .scheduling import compute_gram
 from .sequences import as_sequences, check_same_features
 
 __all__ = ["RNTK", "KernelPair", "kernel"]
@@ -238,7 +241,7 @@ class RNTK:
     architecture : rntk.hyperparameters.Architecture
         The validated ``activation``, ``hyperparameters`` (depth and scales) and
         ``head``.
-    options : rntk.scheduling.GramOptions
+    options : rntk.options.GramOptions
         The validated ``normalize``, ``block_shape`` (from ``block_size``),
         ``n_jobs``, ``executor``, ``progress`` and ``dtype``.
 
@@ -370,10 +373,9 @@ class RNTK:
             super().__setattr__(name, value)
             return
         settable = [member for member, kind in vars(RNTK).items() if isinstance(kind, property)]
-        close = difflib.get_close_matches(name, settable, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise AttributeError(
-            f"RNTK has no parameter {name!r}{hint}; what can be set: {', '.join(settable)}"
+            f"RNTK has no parameter {name!r}{close_match_hint(name, settable)}; "
+            f"what can be set: {', '.join(settable)}"
         )
 
     activation = _parameter("activation", "architecture")

@@ -81,7 +81,7 @@ import numpy as np
 from .activations import DualActivation, DualGradient
 from .heads import Head
 from .hyperparameters import Architecture, Hyperparameters
-from .options import check_choice, check_keywords, check_real_array, keywords_of
+from .options import KERNEL_NAMES, check_choice, check_keywords, check_real_array, keywords_of
 from .recursion import (
     advance_layer,
     check_scales,
@@ -190,7 +190,7 @@ def sensitivity(
         )
     check_keywords(parameters, sensitivity)
     architecture = Architecture.from_arguments(**parameters)
-    check_choice(get, "get", ("ntk", "nngp"))
+    check_choice(get, "get", KERNEL_NAMES)
 
     model = (architecture.hyperparameters, architecture.activation, architecture.head)
     tangent = get == "ntk"
@@ -418,16 +418,39 @@ def _pair_backward(
                 (layer, step),
             )
             variance_adjoint[layer, step] += variance_bar
-            # The forward step's inputs: the previous step and the layer below.
-            if step > 0:
-                kernel_adjoint[layer, step - 1] += w2[layer] * sigma_bar
-                product_adjoint[layer, step - 1] += w2[layer] * theta_bar
-            if layer > 0:
-                kernel_adjoint[layer - 1, step] += u2[layer] * sigma_bar
-                product_adjoint[layer - 1, step] += u2[layer] * theta_bar
-            else:
-                input_covariance_adjoint[step] += u2[0] * sigma_bar
+            _linear_adjoint(
+                kernel_adjoint, sigma_bar, layer, step, w2, u2, input_covariance_adjoint
+            )
+            _linear_adjoint(product_adjoint, theta_bar, layer, step, w2, u2)
     return variance_adjoint, input_covariance_adjoint
+
+
+def _linear_adjoint(
+    adjoint: np.ndarray,
+    value: float,
+    layer: int,
+    step: int,
+    w2: np.ndarray,
+    u2: np.ndarray,
+    input_adjoint: np.ndarray | None = None,
+) -> None:
+    """Pass ``value`` back through the linear part of a forward step, in place.
+
+    The forward step forms ``w2 A[l, s-1] + u2 A[l-1, s]`` (plus a constant)
+    from its two inputs, the previous step and the layer below, for ``A`` the
+    kernel (``Sigma``) or ``Kd * Theta`` (``Theta``). Given the adjoint
+    ``value`` of that sum at ``(layer, step)``, add ``w2 * value`` to
+    ``adjoint[layer, step - 1]`` and ``u2 * value`` to ``adjoint[layer - 1,
+    step]``, or in the first layer to ``input_adjoint[step]`` (the input's
+    ``k[0, s]``; ``None`` where nothing lies below the first layer, as for
+    ``Theta``).
+    """
+    if step > 0:
+        adjoint[layer, step - 1] += w2[layer] * value
+    if layer > 0:
+        adjoint[layer - 1, step] += u2[layer] * value
+    elif input_adjoint is not None:
+        input_adjoint[step] += u2[0] * value
 
 
 def _sequence_backward(
@@ -448,12 +471,9 @@ def _sequence_backward(
                 variance_adjoint[layer, step]
                 + own_kernel_adjoint[layer, step] * diagonal_slope[layer, step]
             )
-            if step > 0:
-                own_kernel_adjoint[layer, step - 1] += w2[layer] * variance_bar
-            if layer > 0:
-                own_kernel_adjoint[layer - 1, step] += u2[layer] * variance_bar
-            else:
-                input_variance_adjoint[step] += u2[0] * variance_bar
+            _linear_adjoint(
+                own_kernel_adjoint, variance_bar, layer, step, w2, u2, input_variance_adjoint
+            )
     return input_variance_adjoint
 
 

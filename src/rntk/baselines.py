@@ -18,9 +18,13 @@ every intermediate value whose overflow a later step would hide (``exp(-inf) = 0
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .activations import ReLU
+from .errors import KernelOverflowError
+from .hyperparameters import Hyperparameters
 from .options import (
     check_non_negative,
     check_positive,
@@ -28,7 +32,7 @@ from .options import (
     kernel_result,
     parse_get,
 )
-from .recursion import KernelOverflowError
+from .recursion import advance_layer
 from .sequences import SequenceBatch, as_sequences, check_same_features
 
 __all__ = ["median_squared_distance", "mlp_ntk", "polynomial_kernel", "rbf_kernel"]
@@ -83,6 +87,33 @@ def _variance(value, name: str, kernel: str) -> float:
 
 def _overflow(kernel: str, cause: str, remedy: str) -> KernelOverflowError:
     return KernelOverflowError(f"{kernel} overflowed float64: {cause}; {remedy}")
+
+
+def _one_step(input_kernel: np.ndarray, hyper: Hyperparameters, evaluate_dual):
+    """``K`` and ``Kd * Theta`` at the top layer of the RNTK of one step.
+
+    ``input_kernel`` is ``<x, x'> / d`` (or ``|x|^2 / d`` for one vector with
+    itself); ``evaluate_dual(layer, Sigma, K_out, Kd_out)`` is the dual map at
+    ``layer``. Each layer is one :func:`rntk.recursion.advance_layer` from the
+    state before the step, ``K = Kd * Theta = 0`` (``h0 = 0``).
+    """
+    kernel_below, derivative_times_tangent_below = input_kernel, None
+    for layer in range(hyper.depth):
+        kernel, derivative_times_tangent = np.zeros_like(input_kernel), np.zeros_like(input_kernel)
+        covariance, derivative = np.empty_like(input_kernel), np.empty_like(input_kernel)
+        advance_layer(
+            kernel,
+            derivative_times_tangent,
+            kernel_below,
+            derivative_times_tangent_below,
+            layer,
+            hyper,
+            functools.partial(evaluate_dual, layer),
+            covariance,
+            derivative,
+        )
+        kernel_below, derivative_times_tangent_below = kernel, derivative_times_tangent
+    return kernel_below, derivative_times_tangent_below
 
 
 def _largest_magnitude(vectors: np.ndarray, vectors2: np.ndarray | None) -> float:
@@ -324,7 +355,9 @@ def mlp_ntk(
         \mathrm{NTK} &= \sigma_v^2 (K_L + \dot K_L \Theta_L).
 
     It is the RNTK of a single step (``T = 1``, ``sigma_h = 0``) with ``sigma_u``
-    in the role of ``sigma_w`` here, applied to the whole flattened sequence.
+    in the role of ``sigma_w`` here, applied to the whole flattened sequence, and
+    is computed as such: each layer is one step of the RNTK's recursion
+    (:func:`rntk.recursion.advance_layer`).
 
     Parameters
     ----------
@@ -379,60 +412,65 @@ def mlp_ntk(
     """
     vectors, vectors2 = _vectors(X, X2)
     depth = check_positive_integer(depth, "depth")
-    weight_variance = _variance(sigma_w, "sigma_w", "mlp_ntk")
-    bias_variance = _variance(sigma_b, "sigma_b", "mlp_ntk")
+    _variance(sigma_w, "sigma_w", "mlp_ntk")  # refused by name if its square overflows
+    _variance(sigma_b, "sigma_b", "mlp_ntk")
     output_variance = _variance(sigma_v, "sigma_v", "mlp_ntk")
     names = parse_get(get)
     symmetric = vectors2 is None
-    other = vectors if symmetric else vectors2
-    dimension = vectors.shape[1]
+    # The RNTK of one step: the hidden weights are its input weights, and the
+    # state before the step is h0 = 0 (sigma_h = 0), with no recurrent weight on it.
+    hyper = Hyperparameters(
+        depth=depth, sigma_w=0.0, sigma_u=sigma_w, sigma_b=sigma_b, sigma_h=0.0, sigma_v=sigma_v
+    )
     relu = ReLU()
+    scale = 1.0 / vectors.shape[1]
 
-    def first_layer_variance(rows):
-        return weight_variance * np.einsum("id,id->i", rows, rows) / dimension + bias_variance
+    def self_layers(points) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(q, K, Kd)`` of each of ``points`` with itself, per layer (closed forms, exact)."""
+        layers = []
+
+        def diagonal_dual(layer, variance, kernel_out, derivative_out):
+            kernel_out[...], derivative_out[...] = relu.diagonal(variance)
+            layers.append((variance.copy(), kernel_out.copy(), derivative_out.copy()))
+
+        norms = np.einsum("id,id->i", points, points)
+        norms *= scale
+        _one_step(norms, hyper, diagonal_dual)
+        return layers
+
+    def cross_dual(layer, covariance, kernel_out, derivative_out):
+        row_variance, row_kernel, row_derivative = rows[layer]
+        column_variance = columns[layer][0]
+        kernel, derivative = relu.dual(covariance, row_variance[:, None], column_variance[None, :])
+        if symmetric:
+            # Rounding differs between (i, j) and (j, i); keep the Gram exactly symmetric.
+            kernel = 0.5 * (kernel + kernel.T)
+            derivative = 0.5 * (derivative + derivative.T)
+            # Through the correlation the diagonal loses half its digits (arccos near 1).
+            np.fill_diagonal(kernel, row_kernel)
+            np.fill_diagonal(derivative, row_derivative)
+        kernel_out[...], derivative_out[...] = kernel, derivative
 
     with np.errstate(over="ignore", invalid="ignore"):
-        row_variance = first_layer_variance(vectors)
-        column_variance = row_variance if symmetric else first_layer_variance(other)
-        covariance = vectors @ other.T
-        covariance *= weight_variance / dimension
-        covariance += bias_variance
-    first_layer = (row_variance, column_variance, covariance)
-    if not all(np.isfinite(values).all() for values in first_layer):
+        rows = self_layers(vectors)
+        columns = rows if symmetric else self_layers(vectors2)
+    if not (np.isfinite(rows[0][0]).all() and np.isfinite(columns[0][0]).all()):
         raise _overflow(
             "mlp_ntk",
             "the first-layer variance sigma_w**2 |x|**2 / d + sigma_b**2 is beyond it for "
             f"inputs of magnitude up to {_largest_magnitude(vectors, vectors2):.3g}",
             "scale the inputs down (e.g. standardise them) or use a smaller sigma_w",
         )
-    tangent = covariance.copy()
-    # Beyond the first layer an overflow can only grow into the result, checked below.
+    # A pair's first-layer covariance is bounded by the two variances checked here
+    # (Cauchy-Schwarz); beyond the first layer an overflow can only grow into the
+    # result, checked below.
     with np.errstate(over="ignore", invalid="ignore"):
-        for layer in range(depth):
-            kernel, derivative = relu.dual(
-                covariance, row_variance[:, None], column_variance[None, :]
-            )
-            row_kernel, row_derivative = relu.diagonal(row_variance)
-            if symmetric:
-                # Rounding differs between (i, j) and (j, i); keep the Gram exactly symmetric.
-                kernel = 0.5 * (kernel + kernel.T)
-                derivative = 0.5 * (derivative + derivative.T)
-                # Through the correlation the diagonal loses half its digits (arccos near 1).
-                np.fill_diagonal(kernel, row_kernel)
-                np.fill_diagonal(derivative, row_derivative)
-                column_kernel = row_kernel
-            else:
-                column_kernel, _ = relu.diagonal(column_variance)
-            if layer == depth - 1:
-                break
-            covariance = weight_variance * kernel + bias_variance
-            tangent = covariance + weight_variance * derivative * tangent
-            row_variance = weight_variance * row_kernel + bias_variance
-            column_variance = weight_variance * column_kernel + bias_variance
-
+        input_covariance = vectors @ (vectors if symmetric else vectors2).T
+        input_covariance *= scale
+        kernel, derivative_times_tangent = _one_step(input_covariance, hyper, cross_dual)
         values = {"nngp": output_variance * kernel}
         if "ntk" in names:
-            values["ntk"] = output_variance * (kernel + derivative * tangent)
+            values["ntk"] = output_variance * (kernel + derivative_times_tangent)
     if not all(np.isfinite(value).all() for value in values.values()):
         raise _overflow(
             "mlp_ntk",

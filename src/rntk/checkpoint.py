@@ -70,7 +70,7 @@ import numpy as np
 
 from .activations import DualActivation
 from .hyperparameters import Architecture
-from .scheduling import GramOptions
+from .options import GramOptions
 from .sequences import SequenceBatch
 
 try:

@@ -92,6 +92,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .options import check_choice
+
 __all__ = [
     "MISSING_VALUE_RULES",
     "ROOT_ENVIRONMENT_VARIABLE",
@@ -208,11 +210,7 @@ def _parse_values(tokens: list[str], path: Path, line: int, where: str) -> np.nd
 
 
 def _check_missing(missing) -> str:
-    if not isinstance(missing, str) or missing not in MISSING_VALUE_RULES:
-        raise ValueError(
-            f"missing must be one of {', '.join(map(repr, MISSING_VALUE_RULES))}, got {missing!r}"
-        )
-    return missing
+    return check_choice(missing, "missing", MISSING_VALUE_RULES)
 
 
 def _drop_trailing_missing(
@@ -808,8 +806,7 @@ def available_ucr(
     >>> "Tecator" in available_ucr(kind="regression")  # a regression set of sktime
     True
     """
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {', '.join(map(repr, _KINDS))}, got {kind!r}")
+    check_choice(kind, "kind", _KINDS)
     seen, names = set(), []
     for folder in _search_folders(root):
         for name, (train, _) in _catalogue(folder).items():

@@ -97,7 +97,7 @@ from dataclasses import replace
 import numpy as np
 
 from ._kernel import RNTK
-from .options import check_flag, check_positive_integer
+from .options import check_choice, check_flag, check_positive_integer
 from .progress import ProgressBar
 from .sequences import SequenceBatch, as_sequences
 
@@ -422,10 +422,7 @@ class Nystroem:
         kernel = _quiet(_check_kernel(self.kernel))
         check_positive_integer(self.batch_size, "batch_size")
         n_components = check_positive_integer(self.n_components, "n_components")
-        if self.landmarks not in LANDMARK_METHODS:
-            raise ValueError(
-                f"landmarks must be 'uniform', 'rpcholesky' or 'greedy', got {self.landmarks!r}"
-            )
+        check_choice(self.landmarks, "landmarks", LANDMARK_METHODS)
         rng = _generator(self.random_state)
         batch = as_sequences(X, "X")
         if n_components > batch.n_sequences:

@@ -1,9 +1,11 @@
 """Options shared by every kernel function, validated in one place.
 
 Which kernels to return (``get``) and how they come back (:class:`KernelPair`,
-in the order the caller asked for), and the checks of flags, counts, numbers,
-arrays and keyword names that every public function applies to its arguments.
-A message always names the argument and what was received.
+in the order the caller asked for), the checks of flags, counts, numbers,
+arrays and keyword names that every public function applies to its arguments,
+and how a Gram matrix is computed and delivered (:class:`GramOptions`, with
+:func:`inverse_root`, the factor of its ``normalize``). A message always names
+the argument and what was received.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import functools
 import inspect
 import numbers
 from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, fields
 from operator import itemgetter
 
 import numpy as np
 
 __all__ = [
+    "DEFAULT_BLOCK_SHAPE",
     "KERNEL_NAMES",
+    "GramOptions",
     "KernelPair",
     "check_choice",
     "check_flag",
@@ -29,6 +35,8 @@ __all__ = [
     "check_positive_integer",
     "check_real",
     "check_real_array",
+    "close_match_hint",
+    "inverse_root",
     "is_integer",
     "is_positive_integer",
     "kernel_result",
@@ -125,7 +133,8 @@ def check_instance(value, name: str, kind: type):
 def check_choice(value, name: str, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of the strings ``choices``, else a ValueError listing them."""
     if not (isinstance(value, str) and value in choices):
-        allowed = " or ".join(repr(choice) for choice in choices)
+        names = [repr(choice) for choice in choices]
+        allowed = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return value
 
@@ -215,6 +224,12 @@ def keywords_of(source: Callable) -> Callable:
     return decorate
 
 
+def close_match_hint(name: str, names) -> str:
+    """``" (did you mean 'x'?)"`` for the closest of ``names`` to a mistyped ``name``, or ``""``."""
+    close = difflib.get_close_matches(name, names, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 @functools.cache
 def _parameter_names(function: Callable) -> tuple[str, ...]:
     return tuple(inspect.signature(function).parameters)
@@ -229,9 +244,105 @@ def check_keywords(parameters: dict, function: Callable) -> None:
     accepted = _parameter_names(function)
     for name in parameters:
         if name not in accepted:
-            close = difflib.get_close_matches(name, accepted, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise TypeError(
-                f"unknown parameter {name!r}{hint}; {function.__name__} accepts "
+                f"unknown parameter {name!r}{close_match_hint(name, accepted)}; "
+                f"{function.__name__} accepts "
                 f"{', '.join(accepted)}"
             )
+
+
+#: Default block shape: at most rows x columns of pairs advanced together. Large enough
+#: that NumPy's per-call overhead is amortised and two threads rarely wait for
+#: the GIL (64 x 512 blocks gained nothing from a second thread), small enough
+#: that a worker's arrays stay modest: its peak is 25 MB at depth 1 and 42 MB at
+#: depth 3 in float64 (``rntk.RNTK.block_memory``).
+#: Chosen by timing n = 2000, T = 100 with 1 and 2 threads (bench_kernel.py).
+DEFAULT_BLOCK_SHAPE = (256, 1024)
+
+
+def _check_block_shape(block_size) -> tuple[int, int]:
+    shape = (block_size, block_size) if np.ndim(block_size) == 0 else tuple(block_size)
+    if len(shape) != 2 or not all(is_positive_integer(size) for size in shape):
+        raise ValueError(
+            f"block_size must be a positive integer or a pair (rows, columns), got {block_size!r}"
+        )
+    return int(shape[0]), int(shape[1])
+
+
+def _check_executor(executor) -> Executor | None:
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(
+            f"executor must be a concurrent.futures.Executor (with .submit), got {executor!r}"
+        )
+    return executor
+
+
+def _check_dtype(dtype) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype)  # as in NumPy, None means float64
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in ("float64", "float32"):
+        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
+    return resolved
+
+
+#: How each field of :class:`GramOptions` is validated.
+_OPTION_CHECKS = {
+    "normalize": lambda value: check_flag(value, "normalize"),
+    "block_shape": _check_block_shape,
+    "n_jobs": lambda value: check_positive_integer(value, "n_jobs", allow_none=True),
+    "executor": _check_executor,
+    "progress": lambda value: check_flag(value, "progress"),
+    "dtype": _check_dtype,
+}
+
+
+@dataclass(frozen=True)
+class GramOptions:
+    """How a Gram matrix is computed and delivered: one validated object, passed down whole.
+
+    ``normalize`` and ``dtype`` shape the values; ``block_shape`` only groups
+    the pairs (a computation into a file records it, to resume block by block);
+    ``n_jobs``, ``executor`` and ``progress`` only say where the blocks run and
+    whether that shows, and may change between runs of a resumable computation
+    (``executor`` and ``n_jobs`` may cut a Gram matrix of few blocks into others,
+    see :func:`rntk.scheduling.plan_gram`, never changing a value).
+    Every field is validated on construction, also by :func:`dataclasses.replace`;
+    the messages name the arguments of :class:`rntk.RNTK` (``block_size`` for
+    ``block_shape``), where they are documented.
+
+    Attributes
+    ----------
+    normalize : bool
+        Multiply every value by ``1 / sqrt(K(x, x) K(x', x'))`` as it is written.
+    block_shape : (int, int)
+        Rows and columns of pairs advanced together, at most (the largest
+        block, so the memory per worker); an integer means a square.
+    n_jobs : int or None
+        Worker threads, or the executor's workers; None: every core.
+    executor : concurrent.futures.Executor or None
+        Where to run the blocks; None: a private thread pool (or inline).
+    progress : bool
+        Show a progress bar on stderr.
+    dtype : numpy.dtype
+        float64 or float32, for the pairwise recursion and the output.
+    """
+
+    normalize: bool = False
+    block_shape: tuple[int, int] = DEFAULT_BLOCK_SHAPE
+    n_jobs: int | None = None
+    executor: Executor | None = None
+    progress: bool = False
+    dtype: np.dtype = np.dtype(np.float64)
+
+    def __post_init__(self):
+        for field in fields(self):
+            value = _OPTION_CHECKS[field.name](getattr(self, field.name))
+            object.__setattr__(self, field.name, value)
+
+
+def inverse_root(diagonal: np.ndarray) -> np.ndarray:
+    """``1 / sqrt(K(x, x))`` per sequence, 0 where the self-kernel is 0 (for ``normalize``)."""
+    with np.errstate(divide="ignore"):
+        return np.where(diagonal > 0, 1.0 / np.sqrt(diagonal), 0.0)

@@ -56,13 +56,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import DualActivation, Erf, Hermite, ReLU, check_dual_result
+from .errors import KernelOverflowError, KernelUnderflowError
 from .heads import LAST_STEP, Head
 from .hyperparameters import Hyperparameters
 from .sequences import SequenceBatch
 
 __all__ = [
-    "KernelOverflowError",
-    "KernelUnderflowError",
     "SequencePath",
     "StackPaths",
     "advance_layer",
@@ -74,20 +73,6 @@ __all__ = [
     "sequence_path",
     "stack_paths",
 ]
-
-
-class KernelOverflowError(FloatingPointError):
-    """The kernel left the range of its floating-point type (sigma_w too large for the length)."""
-
-
-class KernelUnderflowError(FloatingPointError):
-    """The kernel fell below the range where its floating-point type keeps full precision.
-
-    Raised for inputs so small (around ``1e-146`` and below in float64 with
-    ``sigma_b = sigma_h = 0``) that a sequence's kernel with itself is zero or
-    within a factor ``1 / eps`` of the smallest normal number, where products
-    and differences of kernel values lose digits to gradual underflow.
-    """
 
 
 def advance_layer(

@@ -7,7 +7,7 @@ sorts sequences by length so that each block holds sequences of similar length
 (the work for a pair is then about ``min(T_i, T_j)`` steps), runs the blocks,
 possibly in parallel, and writes each into the output at the sequences'
 original positions. How (block shape, threads or executor, progress bar,
-normalisation, precision) is one validated :class:`GramOptions`, built by
+normalisation, precision) is one validated :class:`rntk.options.GramOptions`, built by
 :class:`rntk.RNTK` and passed down whole.
 
 In the symmetric case ``K(X, X)`` only blocks on or above the diagonal are
@@ -51,107 +51,17 @@ import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass
 
 import numpy as np
 
 from .heads import Head
 from .hyperparameters import Architecture
-from .options import check_flag, check_positive_integer, is_positive_integer
+from .options import GramOptions, inverse_root
 from .progress import ProgressBar
 from .recursion import StackPaths, block_invariant, model_block, non_finite_error
 
-__all__ = ["Block", "GramOptions", "compute_gram", "plan_blocks", "plan_gram"]
-
-#: Default block shape: at most rows x columns of pairs advanced together. Large enough
-#: that NumPy's per-call overhead is amortised and two threads rarely wait for
-#: the GIL (64 x 512 blocks gained nothing from a second thread), small enough
-#: that a worker's arrays stay modest: its peak is 25 MB at depth 1 and 42 MB at
-#: depth 3 in float64 (``rntk.RNTK.block_memory``).
-#: Chosen by timing n = 2000, T = 100 with 1 and 2 threads (bench_kernel.py).
-DEFAULT_BLOCK_SHAPE = (256, 1024)
-
-
-def _check_block_shape(block_size) -> tuple[int, int]:
-    shape = (block_size, block_size) if np.ndim(block_size) == 0 else tuple(block_size)
-    if len(shape) != 2 or not all(is_positive_integer(size) for size in shape):
-        raise ValueError(
-            f"block_size must be a positive integer or a pair (rows, columns), got {block_size!r}"
-        )
-    return int(shape[0]), int(shape[1])
-
-
-def _check_executor(executor) -> Executor | None:
-    if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise TypeError(
-            f"executor must be a concurrent.futures.Executor (with .submit), got {executor!r}"
-        )
-    return executor
-
-
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        resolved = np.dtype(dtype)  # as in NumPy, None means float64
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved.name not in ("float64", "float32"):
-        raise ValueError(f"dtype must be numpy.float64 or numpy.float32, got {dtype!r}")
-    return resolved
-
-
-#: How each field of :class:`GramOptions` is validated.
-_OPTION_CHECKS = {
-    "normalize": lambda value: check_flag(value, "normalize"),
-    "block_shape": _check_block_shape,
-    "n_jobs": lambda value: check_positive_integer(value, "n_jobs", allow_none=True),
-    "executor": _check_executor,
-    "progress": lambda value: check_flag(value, "progress"),
-    "dtype": _check_dtype,
-}
-
-
-@dataclass(frozen=True)
-class GramOptions:
-    """How a Gram matrix is computed and delivered: one validated object, passed down whole.
-
-    ``normalize`` and ``dtype`` shape the values; ``block_shape`` only groups
-    the pairs (a computation into a file records it, to resume block by block);
-    ``n_jobs``, ``executor`` and ``progress`` only say where the blocks run and
-    whether that shows, and may change between runs of a resumable computation
-    (``executor`` and ``n_jobs`` may cut a Gram matrix of few blocks into others,
-    see :func:`plan_gram`, never changing a value).
-    Every field is validated on construction, also by :func:`dataclasses.replace`;
-    the messages name the arguments of :class:`rntk.RNTK` (``block_size`` for
-    ``block_shape``), where they are documented.
-
-    Attributes
-    ----------
-    normalize : bool
-        Multiply every value by ``1 / sqrt(K(x, x) K(x', x'))`` as it is written.
-    block_shape : (int, int)
-        Rows and columns of pairs advanced together, at most (the largest
-        block, so the memory per worker); an integer means a square.
-    n_jobs : int or None
-        Worker threads, or the executor's workers; None: every core.
-    executor : concurrent.futures.Executor or None
-        Where to run the blocks; None: a private thread pool (or inline).
-    progress : bool
-        Show a progress bar on stderr.
-    dtype : numpy.dtype
-        float64 or float32, for the pairwise recursion and the output.
-    """
-
-    normalize: bool = False
-    block_shape: tuple[int, int] = DEFAULT_BLOCK_SHAPE
-    n_jobs: int | None = None
-    executor: Executor | None = None
-    progress: bool = False
-    dtype: np.dtype = np.dtype(np.float64)
-
-    def __post_init__(self):
-        for field in fields(self):
-            value = _OPTION_CHECKS[field.name](getattr(self, field.name))
-            object.__setattr__(self, field.name, value)
+__all__ = ["compute_gram"]
 
 
 @dataclass(frozen=True)
@@ -479,12 +389,6 @@ def _note_resumable(error: BaseException, journals: dict, n_blocks: int) -> None
         )
         if note not in getattr(error, "__notes__", ()):  # an executor may raise it again
             error.add_note(note)
-
-
-def inverse_root(diagonal: np.ndarray) -> np.ndarray:
-    """``1 / sqrt(K(x, x))`` per sequence, 0 where the self-kernel is 0."""
-    with np.errstate(divide="ignore"):
-        return np.where(diagonal > 0, 1.0 / np.sqrt(diagonal), 0.0)
 
 
 def _identical_groups(paths: StackPaths) -> dict[bytes, list[int]]:

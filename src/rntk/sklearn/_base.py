@@ -8,11 +8,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._kernel import RNTK
+from ..options import KERNEL_NAMES
 from ..sequences import SequenceBatch
 from ._validation import _as_batch
-
-KERNEL_NAMES = ("ntk", "nngp")
-
 
 # The kernel parameters are read from the signature of rntk.RNTK instead of
 # being written out a fifth time: a parameter added to RNTK reaches every

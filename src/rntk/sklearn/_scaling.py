@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scheduling import inverse_root
+from ..options import inverse_root
 
 
 def _trace_divisor(diagonal: np.ndarray, samples: str, remedy: str) -> float:

@@ -12,8 +12,8 @@ import numpy as np
 from scipy import stats
 from sklearn.svm import SVC
 
+from ..errors import KernelOverflowError, KernelUnderflowError
 from ..progress import ProgressBar
-from ..recursion import KernelOverflowError, KernelUnderflowError
 from ._scaling import _cosine, _trace_divisor
 from ._splits import _checked_split, _stratified_splits, _stratified_subsample
 

@@ -94,7 +94,9 @@ class ReadRule(ABC):
         """``p[r]``, ``r < n_steps``: the weight of the state ``r`` steps before the last.
 
         Before normalisation, the same for every sequence; 0 where the state
-        is not read. ``p[0]`` must be nonzero, so that every sequence is read.
+        is not read. ``p[0]`` must be nonzero, so that every sequence is read,
+        and ``profile(n)`` must be the first ``n`` values of ``profile(m)``,
+        ``m > n``, bit for bit (a block's longest sequence sets ``n``).
         """
 
     def totals(self, lengths) -> np.ndarray:

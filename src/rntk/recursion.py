@@ -917,9 +917,8 @@ def _sweep(
             if accumulate and read_weights[step] != 0:
                 form.read(state, float(read_weights[step]))
 
-    kernel, derivative_times_tangent = form.readout(state)
-    # Without running sums the one read cell is the last step, weighed here.
-    scale = hyper.sigma_v**2 * (1.0 if accumulate else float(read_weights[0]))
+    kernel, derivative_times_tangent = form.readout(state, float(read_weights[0]))
+    scale = hyper.sigma_v**2
     # New arrays, so the block's state buffers are freed while the result waits.
     return scale * kernel, scale * (kernel + derivative_times_tangent)
 
@@ -973,9 +972,17 @@ class _CovarianceForm:
         kernel_sum += _weighted(kernel, weight)
         tangent_sum += _weighted(derivative_times_tangent, weight)
 
-    def readout(self, state) -> tuple[np.ndarray, np.ndarray]:
-        """``(K, Kd * Theta)`` of the top layer after the last step, or their sums."""
-        return state.sums() if state.accumulate else state.layer(self.depth - 1)
+    def readout(self, state, weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(K, Kd * Theta)`` of the top layer summed over the read cells.
+
+        Without running sums the one read cell is the last step, weighed by
+        ``weight`` as :meth:`read` would: a pair's value must not depend on
+        whether its block needed sums (see :func:`block_invariant`).
+        """
+        if state.accumulate:
+            return state.sums()
+        kernel, derivative_times_tangent = state.layer(self.depth - 1)
+        return _weighted(kernel, weight), _weighted(derivative_times_tangent, weight)
 
 
 class _DifferenceForm(_CovarianceForm):
@@ -1071,7 +1078,7 @@ class _DifferenceForm(_CovarianceForm):
         kernel_sum -= _weighted(difference, weight)
         tangent_sum += _weighted(derivative_times_tangent, weight)
 
-    def readout(self, state) -> tuple[np.ndarray, np.ndarray]:
+    def readout(self, state, weight: float) -> tuple[np.ndarray, np.ndarray]:
         if state.accumulate:
             twice_kernel, derivative_times_tangent = state.sums()
             return 0.5 * twice_kernel, derivative_times_tangent
@@ -1079,10 +1086,11 @@ class _DifferenceForm(_CovarianceForm):
         (row_kernel,), (column_kernel,) = state.factors(
             (self.row_kernels[-1],), (self.column_kernels[-1],), 0
         )
-        kernel = np.add(row_kernel, column_kernel)
-        kernel -= difference
+        # The arithmetic of enter and read for one read cell, in the same order.
+        kernel = np.add(_weighted(row_kernel, weight), _weighted(column_kernel, weight))
+        kernel -= _weighted(difference, weight)
         kernel *= 0.5
-        return kernel, derivative_times_tangent
+        return kernel, _weighted(derivative_times_tangent, weight)
 
 
 def _read_sums(kernels: np.ndarray, read_weights: np.ndarray) -> np.ndarray:

@@ -1,8 +1,12 @@
-"""Shared tolerances and random test cases for the kernel tests."""
+"""Shared tolerances, random test cases and a read rule of the tests' own."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from rntk.heads import ReadRule
 
 #: Agreement between the fast code and the per-pair oracle (different
 #: arithmetic, same formulas): a few hundred ulps at most.
@@ -77,3 +81,19 @@ def pad_with_nan(sequences) -> np.ndarray:
     for i, sequence in enumerate(sequences):
         out[i, : len(sequence)] = np.asarray(sequence).reshape(len(sequence), n_features)
     return out
+
+
+@dataclass(frozen=True)
+class ExponentialPool(ReadRule):
+    """A read-out the library does not have: the top states weighed by ``decay**r``.
+
+    ``r`` counts the steps before the last one, and the weights are normalised
+    per sequence. ``decay=0`` reads the last step only and ``decay=1`` every
+    step equally (the last-step and mean heads). Defined here alone, to show
+    that a read rule needs nothing from the library but :class:`ReadRule`.
+    """
+
+    decay: float
+
+    def profile(self, n_steps: int) -> np.ndarray:
+        return self.decay ** np.arange(n_steps, dtype=np.float64)

@@ -44,6 +44,10 @@ not on any sweep of the step grid:
   Each pair of prefixes is a pair of sequences in its own right: two prefixes
   of one sequence with different lengths go through the cross formulas, only
   equal prefixes get the exact diagonal ones;
+- a read rule given as an object with a ``profile(n)`` method (a test's own,
+  see ``tests/helpers.py``) weighs the prefix ``x[:T-r]`` by
+  ``p(r) / sum_{r' < T} p(r')`` and sums the last-step kernel over pairs of
+  prefixes with the products of their weights, by the same argument;
 - the bidirectional head adds the same head on the time-reversed sequences.
 """
 
@@ -231,34 +235,45 @@ def pair_kernels(x, y, p: Params) -> tuple[float, float]:
     return nngp, ntk
 
 
-def read_lengths(length: int, readout: str, pool_stride: int) -> list[int]:
-    """Lengths of the prefixes whose last states a head reads: ``T, T-k, ... >= 1``."""
+def read_prefixes(length: int, readout, pool_stride: int) -> list[tuple[int, float]]:
+    """``(t, weight)`` of each prefix ``x[:t]`` whose last state a head reads.
+
+    ``"last"``: the whole sequence; ``"mean"``: ``t = T, T-k, ... >= 1``, equal
+    weights; a read rule: every ``t`` with ``p(T - t) != 0``, weighed by
+    ``p(T - t)`` over the profile's sum over the sequence.
+    """
     if readout == "last":
-        return [length]
-    return list(range(length, 0, -pool_stride))
+        return [(length, 1.0)]
+    if readout == "mean":
+        ends = list(range(length, 0, -pool_stride))
+        return [(t, 1.0 / len(ends)) for t in ends]
+    profile = [float(value) for value in readout.profile(length)]
+    total = math.fsum(profile)
+    return [(length - r, value / total) for r, value in enumerate(profile) if value != 0.0]
 
 
 def head_kernels(x, y, p: Params, readout="last", pool_stride=1) -> tuple[float, float]:
-    """``(NNGP, NTK)`` of one head for ``(x, y)``: the mean of the last-step kernels
-    over the pairs of read prefixes (one pair, the whole sequences, for ``"last"``).
+    """``(NNGP, NTK)`` of one head for ``(x, y)``: the weighted sum of the last-step
+    kernels over the pairs of read prefixes (one pair, the whole sequences, for
+    ``"last"``).
 
     ``pair_kernels`` decides ``same`` from the prefixes themselves, so two
     prefixes of one sequence are ``same`` only when their lengths are equal.
     """
     xs, ys = as_steps(x), as_steps(y)
     pairs = [
-        pair_kernels(xs[:t], ys[:s], p)
-        for t in read_lengths(len(xs), readout, pool_stride)
-        for s in read_lengths(len(ys), readout, pool_stride)
+        (weight * other_weight, pair_kernels(xs[:t], ys[:s], p))
+        for t, weight in read_prefixes(len(xs), readout, pool_stride)
+        for s, other_weight in read_prefixes(len(ys), readout, pool_stride)
     ]
-    nngp = math.fsum(value for value, _ in pairs) / len(pairs)
-    ntk = math.fsum(value for _, value in pairs) / len(pairs)
+    nngp = math.fsum(weight * value for weight, (value, _) in pairs)
+    ntk = math.fsum(weight * value for weight, (_, value) in pairs)
     return nngp, ntk
 
 
 def _check_head(readout, bidirectional, pool_stride) -> None:
-    if readout not in ("last", "mean"):
-        raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
+    if not (readout in ("last", "mean") or hasattr(readout, "profile")):
+        raise ValueError(f"readout must be 'last', 'mean' or a read rule, got {readout!r}")
     if bidirectional not in (True, False):
         raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
     if int(pool_stride) != pool_stride or pool_stride < 1:

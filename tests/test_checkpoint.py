@@ -24,6 +24,7 @@ from dataclasses import astuple
 
 import numpy as np
 import pytest
+from helpers import ExponentialPool
 
 import rntk
 import rntk.checkpoint
@@ -187,6 +188,20 @@ def test_file_output_is_the_in_memory_result_and_a_rerun_computes_nothing(
             assert np.array_equal(actual, wanted)
     reloaded = np.load(out if isinstance(get, str) else out[0])
     assert np.array_equal(reloaded, expected if isinstance(get, str) else expected[0])
+
+
+def test_a_read_rule_of_ones_own_is_recorded_and_a_rerun_computes_nothing(tmp_path, monkeypatch):
+    params = dict(PARAMS, readout=ExponentialPool(0.5), block_size=(4, 4))
+    expected = rntk.kernel(small_case(), **params)
+    out = (tmp_path / "nngp.npy", tmp_path / "ntk.npy")
+    rntk.kernel(small_case(), out=out, **params)
+    evaluated = count_blocks(monkeypatch)
+    again = rntk.kernel(small_case(), out=out, **params)
+    assert evaluated == []
+    for actual, wanted in zip(again, expected, strict=True):
+        assert np.array_equal(actual, wanted)
+    with pytest.raises(ValueError, match="different readout"):
+        rntk.kernel(small_case(), out=out, **dict(params, readout=ExponentialPool(0.6)))
 
 
 def test_a_crash_at_any_write_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
@@ -363,6 +378,7 @@ def test_a_resume_with_another_number_of_workers_gives_the_same_file(
         (dict(sigma_w=1.31), "sigma_w"),
         (dict(sigma_h=[0.0, 0.1]), "sigma_h"),
         (dict(readout="mean"), "readout"),
+        (dict(readout=ExponentialPool(0.5)), "readout"),
         (dict(bidirectional=True), "bidirectional"),
         # erf brings its own default sigma_u (0.1).
         (dict(activation="erf"), "activation, activation dual map, activation name, sigma_u"),

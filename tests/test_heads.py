@@ -12,6 +12,11 @@ The expected values never come from the head sweep under test:
   the oracle's read steps and boundary rules);
 - identities every head must keep: symmetry, positive semi-definiteness, the
   exact self-kernel of identical sequences, blocking and threads.
+
+Every head includes a read rule the library does not have (exponentially
+weighted pooling, ``tests/helpers.py``), passed as ``readout``: the recursion,
+the scheduler and the sensitivity take the read cells, their weights and the
+cost from the rule alone.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import reference
 from helpers import (
     ORACLE_RTOL,
     REGROUPING_RTOL,
+    ExponentialPool,
     assert_relative_close,
     random_hyperparameters,
     random_sequences,
@@ -40,6 +46,8 @@ HEADS = {
     "mean-stride-2": {"readout": "mean", "pool_stride": 2},
     "mean-bidirectional": {"readout": "mean", "bidirectional": True},
     "mean-stride-3-bidirectional": {"readout": "mean", "pool_stride": 3, "bidirectional": True},
+    "exponential": {"readout": ExponentialPool(0.6)},
+    "exponential-growing-bidirectional": {"readout": ExponentialPool(1.4), "bidirectional": True},
 }
 EVERY_HEAD = pytest.mark.parametrize("head", list(HEADS.values()), ids=list(HEADS))
 
@@ -228,6 +236,121 @@ def test_a_wide_network_with_a_pooled_read_out_agrees_with_the_oracle(activation
         scale = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
         error = np.max(np.abs(finite - expected) / scale)
         assert error <= 0.1, (NAMES[index], error, finite, expected)
+
+
+# --- a read rule of the tests' own (tests/helpers.py) -----------------------------
+
+
+def weighted_prefix_grams(X, X2, weights_of, **params):
+    """Any weighted pooling head by the prefix identity, from the oracle's last step.
+
+    ``weights_of(T)[t - 1]`` weighs the state at step ``t`` of a sequence of
+    length ``T``, i.e. the last state of the prefix ``x[:t]``; a Gram entry is
+    the weighted sum of the last-step kernels of every pair of prefixes.
+    """
+
+    def prefixes(sequences):
+        pieces, weights = [], []
+        for x in sequences:
+            pieces += [x[:t] for t in range(1, len(x) + 1)]
+            weights.append(weights_of(len(x)))
+        mixing = np.zeros((len(sequences), len(pieces)))
+        start = 0
+        for i, w in enumerate(weights):
+            mixing[i, start : start + len(w)] = w
+            start += len(w)
+        return pieces, mixing
+
+    row_pieces, row_mixing = prefixes(X)
+    column_pieces, column_mixing = (None, row_mixing) if X2 is None else prefixes(X2)
+    return tuple(
+        row_mixing @ gram @ column_mixing.T
+        for gram in reference.grams(row_pieces, column_pieces, **params)
+    )
+
+
+def exponential_weights(decay: float):
+    def weights_of(length):
+        weights = decay ** (length - np.arange(1.0, length + 1))
+        return weights / weights.sum()
+
+    return weights_of
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("decay", [0.5, 1.3])
+def test_a_read_rule_of_the_tests_own_matches_the_weighted_prefix_oracle(activation, decay):
+    """Per-pair last-step kernels of prefixes, weighted here (not by the rule's
+    code in the oracle nor in the library)."""
+    X, X2 = small_case(150)
+    params = {"activation": activation, **DEPTH_TWO}
+    for columns in (None, X2):
+        got = rntk.kernel(X, columns, readout=ExponentialPool(decay), get=NAMES, **params)
+        expected = weighted_prefix_grams(X, columns, exponential_weights(decay), **params)
+        for value, expected_value in zip(got, expected, strict=True):
+            assert_relative_close(value, expected_value, ORACLE_RTOL)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_a_read_rule_on_the_last_step_or_on_every_step_is_the_last_or_mean_head(
+    activation, bidirectional
+):
+    """decay 0 puts all the weight on the last step, decay 1 spreads it evenly:
+    the same profiles as the built-in heads, so the same numbers bit for bit."""
+    X, X2 = small_case(160)
+    params = {"activation": activation, "get": NAMES, "bidirectional": bidirectional, **DEPTH_TWO}
+    for decay, builtin in ((0.0, "last"), (1.0, "mean")):
+        for columns in (None, X2):
+            got = rntk.kernel(X, columns, readout=ExponentialPool(decay), **params)
+            expected = rntk.kernel(X, columns, readout=builtin, **params)
+            for value, expected_value in zip(got, expected, strict=True):
+                np.testing.assert_array_equal(value, expected_value)
+        got = rntk.RNTK(readout=ExponentialPool(decay), **params).diag(X)
+        expected = rntk.RNTK(readout=builtin, **params).diag(X)
+        for name in NAMES:
+            np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_a_wide_network_reading_exponential_weights_agrees_with_the_read_rule(activation):
+    rng = np.random.default_rng(170)
+    X = random_sequences(rng, [3, 2, 1, 4], 2)
+    hyper = {"sw": 1.2, "su": 1.0, "sb": 0.3, "sh": 1.0, "sv": 1.0}
+    weights_of = exponential_weights(0.5)
+    limit = rntk.kernel(
+        X,
+        readout=ExponentialPool(0.5),
+        get=NAMES,
+        activation=activation,
+        sigma_w=hyper["sw"],
+        sigma_u=hyper["su"],
+        sigma_b=hyper["sb"],
+        sigma_h=hyper["sh"],
+        sigma_v=hyper["sv"],
+    )
+    read_weights = [weights_of(len(x)) for x in X]
+    networks = [
+        _wide_network_kernels(X, read_weights, activation, **hyper, width=2000, seed=seed)
+        for seed in range(2)
+    ]
+    for index, name in enumerate(NAMES):
+        expected = getattr(limit, name)
+        finite = np.mean([kernels[index] for kernels in networks], axis=0)
+        scale = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
+        error = np.max(np.abs(finite - expected) / scale)
+        assert error <= 0.1, (name, error, finite, expected)
+
+
+def test_a_read_rule_is_a_parameter_like_the_named_read_outs():
+    X, _ = small_case(180)
+    rule = ExponentialPool(0.8)
+    model = rntk.RNTK(readout=rule, bidirectional=True)
+    assert model.readout == rule and model.head.rule is rule
+    assert "ExponentialPool(decay=0.8)" in repr(model)
+    np.testing.assert_array_equal(model(X), rntk.kernel(X, readout=rule, bidirectional=True))
+    with pytest.raises(ValueError, match="pool_stride"):
+        rntk.RNTK(readout=rule, pool_stride=2)(X)
 
 
 # --- the library's heads against the oracle ------------------------------------

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import ExponentialPool
 
 import rntk
 from rntk.network import RNN
@@ -201,6 +202,7 @@ HEADS = {
     "bi-last": dict(bidirectional=True),
     "bi-mean": dict(readout="mean", bidirectional=True),
     "bi-last-untied": dict(bidirectional=True, tied=False),
+    "exponential": dict(readout=ExponentialPool(0.7)),
 }
 LAYER_NAMES = ["W1", "U1", "b1", "W2", "U2", "b2", "v"]
 
@@ -213,6 +215,9 @@ def limit_of_head(X, readout="last", bidirectional=False, pool_stride=1, **hyper
     """
 
     def one_direction(sequences):
+        if not isinstance(readout, str):
+            # A read rule of the tests' own, checked against the oracle in test_heads.py.
+            return rntk.kernel(sequences, readout=readout, **hyperparameters)
         if readout == "last":
             return rntk.kernel(sequences, **hyperparameters)
         prefixes, average = read_prefixes(sequences, pool_stride)
@@ -364,6 +369,7 @@ HEAD_CONVERGENCE_LENGTHS = (4, 4, 3, 3, 2, 1)
         ("bi-last", "relu"),
         ("bi-last-untied", "erf"),
         ("bi-mean", "relu"),
+        ("exponential", "erf"),
     ],
 )
 def test_empirical_kernels_of_every_head_converge_to_the_limit(head, activation):

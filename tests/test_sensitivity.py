@@ -6,7 +6,10 @@ dual maps, Euler's identity for the positively homogeneous ReLU kernel, and the
 structure of a network without recurrence. The other heads are differentiated
 against kernels built here from the last-step kernel alone: the mean head as
 the average over pairs of prefixes, the bidirectional head as the sum with the
-kernel of the reversed sequences.
+kernel of the reversed sequences. A read rule of the tests' own (exponential
+pooling, ``tests/helpers.py``) is differentiated against finite differences of
+:func:`rntk.kernel` with that rule, whose values ``test_heads.py`` checks
+against the per-pair oracle.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import zlib
 
 import numpy as np
 import pytest
+from helpers import ExponentialPool
 
 import rntk
 from rntk import sensitivity
@@ -34,6 +38,10 @@ def head_kernel(xs, x2, readout="last", bidirectional=False, pool_stride=1, **pa
     """
 
     def one_stack(xs, x2):
+        if not isinstance(readout, str):
+            # A read rule of the tests' own: its kernel is checked against the
+            # per-pair oracle in test_heads.py.
+            return rntk.kernel(xs, [x2], readout=readout, **params)[:, 0]
         if readout == "last":
             return rntk.kernel(xs, [x2], **params)[:, 0]
         ends = range(len(xs[0]), 0, -pool_stride)
@@ -228,6 +236,8 @@ HEADS = {
     "mean-stride3": {"readout": "mean", "pool_stride": 3},
     "mean-bidirectional": {"readout": "mean", "bidirectional": True},
     "mean-stride3-bidirectional": {"readout": "mean", "pool_stride": 3, "bidirectional": True},
+    "exponential": {"readout": ExponentialPool(0.7)},
+    "exponential-growing-bidirectional": {"readout": ExponentialPool(1.3), "bidirectional": True},
 }
 
 

@@ -108,10 +108,11 @@ def _block_arrays(architecture: Architecture) -> int:
     in ``tests/test_kernel.py``.
     """
     activation, head = architecture.activation, architecture.head
-    mean = not head.reads_last_step_only
-    # K (or E) and Kd * Theta per layer, and the mean head's two sums over the read
-    # cells; twice, as a spare buffer takes the state when the active columns grow.
-    state = 2 * (2 * architecture.hyperparameters.depth + (2 if mean else 0))
+    sums_cells = not head.rule.reads_last_step_only
+    # K (or E) and Kd * Theta per layer, and the two sums over the read cells of a
+    # pooling head; twice, as a spare buffer takes the state when the active
+    # columns grow.
+    state = 2 * (2 * architecture.hyperparameters.depth + (2 if sums_cells else 0))
     if activation.difference_form:
         work = 3 + activation.difference_work  # Sigma, Kd, D and the dual map's own
         dual_temporaries = 0
@@ -121,10 +122,10 @@ def _block_arrays(architecture: Architecture) -> int:
         # expansions (tanh); a new activation's dual map may need more or fewer.
         dual_temporaries = 6
     read_out = 3  # the top layer's kernels and the two results, after the last step
-    # The mean head's sums over the diagonals, and the last diagonal's kernels
+    # A pooling head's sums over the diagonals, and the last diagonal's kernels
     # while the next one is swept; a bidirectional model's forward kernels while
     # the backward stack runs.
-    held = (4 if mean else 0) + (2 if head.bidirectional else 0)
+    held = (4 if sums_cells else 0) + (2 if head.bidirectional else 0)
     return state + work + max(read_out, dual_temporaries) + held
 
 
@@ -173,12 +174,14 @@ class RNTK:
         the kernel bounded for sequences of any length.
     sigma_v : float, default 1
         Scale of the read-out weights (multiplies both kernels by ``sigma_v**2``).
-    readout : {"last", "mean"}, default "last"
+    readout : {"last", "mean"} or rntk.heads.ReadRule, default "last"
         Which hidden states the read-out sees (:mod:`rntk.heads`): the last
         one (the paper's model, ``O(min(T, T'))`` per pair), or the mean of the
         top layer's states over time, ``f(x) = sigma_v / sqrt(N) v . (1/T)
         sum_t h[L, t]``, whose kernels average the last-step kernel over all
-        pairs of prefixes (``O(T T')`` per pair).
+        pairs of prefixes (``O(T T')`` per pair), or a read rule of one's own
+        (a :class:`~rntk.heads.ReadRule`: weights over the steps counted back
+        from the last).
     bidirectional : bool, default False
         Add a second stack with independent weights that reads every sequence
         reversed; the read-out sees both, so the kernels are

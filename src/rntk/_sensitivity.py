@@ -25,21 +25,24 @@ derivatives of the dual maps come from
 
 Read-out heads
 --------------
-The head (:class:`rntk.heads.Head`) says which pairs of steps the kernel reads.
-The last-step head reads one cell, the pair's last common step. The mean head
-averages the last-step kernel over pairs of prefixes,
+The head's read rule (:class:`rntk.heads.ReadRule`) says which pairs of steps
+the kernel reads and how it weighs them. The last-step head reads one cell,
+the pair's last common step. A pooling head sums the last-step kernel over
+pairs of prefixes,
 
 .. math::
 
-    \Theta_{mean}(x, x') = \frac{1}{|R_T|\,|R_{T'}|}
-        \sum_{t \in R_T,\ t' \in R_{T'}} \Theta_{last}(x_{1:t}, x'_{1:t'}),
+    \Theta(x, x') = \frac{1}{P_T P_{T'}} \sum_{r < T,\ r' < T'}
+        p(r)\, p(r')\, \Theta_{last}(x_{1:T-r}, x'_{1:T'-r'}),
 
-with :math:`R_T` the read steps (every ``pool_stride``-th step counted back
-from the last). Along one diagonal of the ``(t, t')`` grid (a fixed lag) the
-pair of prefixes grows by one step of each, which is the pair recursion above
-run on the two truncated sequences; its read cells are every
-``pool_stride``-th cell counted back from the diagonal's end, each weighted
-:math:`1 / (|R_T|\,|R_{T'}|)`. So the backward pass of a diagonal starts from
+with :math:`p` the rule's profile over the steps counted back from the last
+and :math:`P_T` its sum (the mean head: 1 at every ``pool_stride``-th step).
+Along one diagonal of the ``(t, t')`` grid (a fixed lag) the pair of prefixes
+grows by one step of each, which is the pair recursion above run on the two
+truncated sequences; the rule gives the diagonals that hold a read cell
+(:meth:`~rntk.heads.ReadRule.offsets`) and the weights of the cells along one
+(:meth:`~rntk.heads.ReadRule.diagonal_weights`), each divided by
+:math:`P_T P_{T'}`. So the backward pass of a diagonal starts from
 the adjoints of the top layer's ``K`` (and ``Kd * Theta`` for the NTK) at all
 of its read cells at once, and the diagonals' adjoints of the variances of
 ``x`` add up: by causality the variances of a prefix of ``x`` are the first
@@ -116,6 +119,8 @@ def sensitivity(
       from the last), which is the average of the last-step kernel over pairs
       of prefixes, :math:`\frac{1}{|R_T| |R_{T_2}|} \sum_{t \in R_T, t' \in
       R_{T_2}} K_{last}(x_{1:t}, x_{2,1:t'})`.
+    * ``readout=rule``, a :class:`rntk.heads.ReadRule`: the weighted sum of
+      the last-step kernel over pairs of prefixes that the rule describes.
     * ``bidirectional=True`` (either read-out): :math:`K(x, x_2) +
       K(\overleftarrow{x}, \overleftarrow{x}_2)`, a second stack on the
       reversed sequences.
@@ -245,10 +250,11 @@ def _kernel_gradient(
     """
     n_features = first.shape[1]
     length, other_length = first.shape[0], second.shape[0]
-    # Each read cell weighs 1 / (|R_T| |R_T2|): 1 for the last-step head. A scale whose
-    # square leaves float64 is refused by name first, as by the kernel.
+    # A read cell weighs p(r) p(r') / (P_T P_T2) (rntk.heads): 1 for the last-step head.
+    # A scale whose square leaves float64 is refused by name first, as by the kernel.
     check_scales(hyper, activation)
-    seed = hyper.sigma_v**2 / float(head.counts(length) * head.counts(other_length))
+    rule = head.rule
+    seed = hyper.sigma_v**2 / float(rule.totals(length) * rule.totals(other_length))
 
     with np.errstate(over="ignore", invalid="ignore"):
         variance = _variance_path(first, hyper, activation)
@@ -256,7 +262,7 @@ def _kernel_gradient(
     variance_adjoint = np.zeros((hyper.depth, length))
     covariance_gradient = np.zeros_like(first)
 
-    for offset in head.offsets(length, other_length):
+    for offset in rule.offsets(length, other_length):
         # The diagonal pairs the prefixes first[:prefix] and second[:other_prefix],
         # aligned at their ends: its common steps are the windows below.
         prefix = length - max(int(offset), 0)
@@ -294,13 +300,15 @@ def _kernel_gradient(
         _check_differentiable(
             activation, partials, sigma, window_variance, other_window_variance, tangent, cell
         )
+        cell_weights = rule.diagonal_weights(offset, common)  # counted from the end
+        read = np.flatnonzero(cell_weights)
         window_variance_adjoint, input_covariance_adjoint = _pair_backward(
             sigma,
             kernel_derivative,
             product,
             partials,
-            common - 1 - head.read_steps(common),
-            seed,
+            common - 1 - read,
+            seed * cell_weights[read],
             hyper,
             tangent,
         )
@@ -376,14 +384,15 @@ def _pair_backward(
     product: np.ndarray,
     partials: DualGradient,
     read_cells: np.ndarray,
-    seed: float,
+    seeds: np.ndarray,
     hyper: Hyperparameters,
     tangent: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reverse mode through the recursion of one pair (see :func:`_pair_forward`).
 
-    The read-out is ``seed`` times the sum of the top layer's ``K`` (NNGP) or
-    ``K + Kd * Theta`` (NTK) over the common steps ``read_cells``; ``partials``
+    The read-out is the sum of the top layer's ``K`` (NNGP) or ``K + Kd *
+    Theta`` (NTK) over the common steps ``read_cells``, weighed by ``seeds``
+    (one per cell: the cell's weight times ``sigma_v**2``); ``partials``
     are the dual map's partial derivatives at every cell.
 
     Returns the adjoints of the first sequence's variances (L, C) and of the
@@ -404,9 +413,9 @@ def _pair_backward(
     product_adjoint = np.zeros((depth, common))
     input_covariance_adjoint = np.zeros(common)
     variance_adjoint = np.zeros((depth, common))
-    kernel_adjoint[-1, read_cells] = seed
+    kernel_adjoint[-1, read_cells] = seeds
     if tangent:
-        product_adjoint[-1, read_cells] = seed
+        product_adjoint[-1, read_cells] = seeds
     for step in range(common - 1, -1, -1):
         for layer in range(depth - 1, -1, -1):
             sigma_bar, theta_bar, variance_bar = reverse_layer(

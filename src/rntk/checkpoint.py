@@ -69,6 +69,7 @@ from pathlib import Path
 import numpy as np
 
 from .activations import DualActivation
+from .heads import ReadRule
 from .hyperparameters import Architecture
 from .options import GramOptions
 from .sequences import SequenceBatch
@@ -130,7 +131,9 @@ def computation_fingerprint(
     The data enter as SHA-256 hashes of the validated sequences (lengths and
     steps, so a list and its NaN-padded array are the same data); ``X2=None``
     is the symmetric computation. A custom activation is identified by its
-    class, its name and its dual map at fixed points. Of the ``options``,
+    class, its name and its dual map at fixed points, a read rule of one's own
+    by its class and its repr (a frozen dataclass's names its fields). Of the
+    ``options``,
     ``n_jobs``, ``executor`` and ``progress`` are left out.
     """
     activation = architecture.activation
@@ -157,7 +160,10 @@ def _plain_fields(record) -> dict:
 
 
 def _plain(value):
-    """``value`` as JSON reads it back: lists for arrays, Python numbers."""
+    """``value`` as JSON reads it back: lists for arrays, Python numbers, text for a rule."""
+    if isinstance(value, ReadRule):
+        rule_class = type(value)
+        return f"{rule_class.__module__}.{rule_class.__qualname__}: {value!r}"
     return np.asarray(value).tolist()
 
 

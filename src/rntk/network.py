@@ -79,6 +79,8 @@ class RNN:
         steps :math:`R_T`: every ``pool_stride``-th step counted back from the
         last one (every step for ``pool_stride=1``). A sequence is read only
         at its own steps.
+    ``readout=rule``, a :class:`rntk.heads.ReadRule`
+        The top states weighed by the rule's normalised profile.
     ``bidirectional=True``
         A second stack with independent parameters and initial state reads
         the sequence reversed and the two read-outs add,
@@ -210,7 +212,7 @@ class RNN:
         self.head = architecture.head
         _check_finite_activation(self.activation)
         self.tied = check_flag(tied, "tied")
-        if not self.tied and not self.head.reads_last_step_only:
+        if not self.tied and not self.head.rule.reads_last_step_only:
             raise ValueError(
                 f"readout={self.head.readout!r} needs tied weights (tied=True): untied weights "
                 "are indexed from the end of the sequence, so states at different distances "

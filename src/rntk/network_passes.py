@@ -100,16 +100,11 @@ class Trace:
 def read_weights_of(head: Head, batch: SequenceBatch) -> np.ndarray:
     """How the head weighs the top state at each step (from the end) of each sequence, (R, n).
 
-    ``1 / count`` at the head's read steps of a sequence and 0 elsewhere, so a
-    sequence is never read at a step before it starts. The last-step head has
-    a single 1 per sequence, at ``r = 0``.
+    The head's read rule's weights (:meth:`rntk.heads.ReadRule.read_weights`),
+    0 before a sequence starts. The last-step head has a single 1 per
+    sequence, at ``r = 0``; the mean head ``1 / count`` at its read steps.
     """
-    weights = np.zeros((batch.max_length, batch.n_sequences))
-    counts = head.counts(batch.lengths)
-    for length in np.unique(batch.lengths):
-        same_length = np.flatnonzero(batch.lengths == length)
-        weights[np.ix_(head.read_steps(length), same_length)] = 1.0 / counts[same_length]
-    return weights
+    return head.rule.read_weights(batch.lengths, batch.max_length)
 
 
 @dataclass(frozen=True)

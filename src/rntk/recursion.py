@@ -738,33 +738,43 @@ def cross_block(
     """The NNGP and NTK of one stack between every row and column sequence of a block.
 
     Both ``rows`` and ``columns`` must be sorted by decreasing length. The
-    head says which diagonals of the step grid to sweep (only the aligned one
-    for the last-step head) and which cells along them to read; the read cells
-    are averaged with the head's weights. ``head.bidirectional`` is not looked
-    at here: the caller adds the reversed stack.
+    head's read rule says which diagonals of the step grid to sweep and how to
+    weigh the cells along them (:class:`rntk.heads.ReadRule`); the sums are
+    then scaled by the rule's normalisers. ``head.bidirectional`` is not
+    looked at here: the caller adds the reversed stack.
 
     Returns
     -------
     nngp, ntk : ndarray of shape (len(rows), len(columns))
     """
-    if head.reads_last_step_only:
-        return _sweep(rows, columns, hyper, activation, _ActiveRectangle, read_stride=None)
+    rule = head.rule
+    row_length, column_length = int(rows.lengths[0]), int(columns.lengths[0])
 
-    shape, dtype = (rows.n_sequences, columns.n_sequences), rows.steps_from_end.dtype
-    nngp, ntk = np.zeros(shape, dtype), np.zeros(shape, dtype)
-    for offset in head.offsets(rows.lengths[0], columns.lengths[0]):
-        diagonal_nngp, diagonal_ntk = _sweep(
-            rows.dropping_last(max(offset, 0)),
-            columns.dropping_last(max(-offset, 0)),
+    def sweep_diagonal(offset):
+        row_dropped, column_dropped = max(int(offset), 0), max(-int(offset), 0)
+        n_steps = min(row_length - row_dropped, column_length - column_dropped)
+        return _sweep(
+            rows.dropping_last(row_dropped),
+            columns.dropping_last(column_dropped),
             hyper,
             activation,
             _ActiveRectangle,
-            read_stride=head.pool_stride,
+            rule.diagonal_weights(offset, n_steps),
         )
-        cells = (slice(0, diagonal_nngp.shape[0]), slice(0, diagonal_nngp.shape[1]))
-        nngp[cells] += diagonal_nngp
-        ntk[cells] += diagonal_ntk
-    weights = np.multiply.outer(1.0 / head.counts(rows.lengths), 1.0 / head.counts(columns.lengths))
+
+    offsets = rule.offsets(row_length, column_length)
+    if len(offsets) == 1:
+        # One diagonal (offset 0, every pair): its kernels are the sums.
+        nngp, ntk = sweep_diagonal(offsets[0])
+    else:
+        shape, dtype = (rows.n_sequences, columns.n_sequences), rows.steps_from_end.dtype
+        nngp, ntk = np.zeros(shape, dtype), np.zeros(shape, dtype)
+        for offset in offsets:
+            diagonal_nngp, diagonal_ntk = sweep_diagonal(offset)
+            cells = (slice(0, diagonal_nngp.shape[0]), slice(0, diagonal_nngp.shape[1]))
+            nngp[cells] += diagonal_nngp
+            ntk[cells] += diagonal_ntk
+    weights = np.multiply.outer(1.0 / rule.totals(rows.lengths), 1.0 / rule.totals(columns.lengths))
     nngp *= weights
     ntk *= weights
     return nngp, ntk
@@ -775,32 +785,37 @@ def self_kernels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The head's NNGP and NTK of every sequence with itself (one stack), each (n,).
 
-    The cells of the step grid where a prefix meets itself take the exact
-    per-sequence values of ``path``; the others pair two different prefixes
-    of one sequence and go through the pairwise recursion, paired sequence by
-    sequence (no Gram matrix), ``O(n L T^2 / k)`` for the mean head. The
-    result depends on the sequence alone, so every pair of identical sequences
-    of a Gram matrix gets exactly this value. ``path`` must be sorted by
-    decreasing length.
+    The cells of the step grid where a prefix meets itself (diagonal 0) take
+    the exact per-sequence values of ``path``; the others pair two different
+    prefixes of one sequence and go through the pairwise recursion, paired
+    sequence by sequence (no Gram matrix), ``O(n L T^2 / k)`` for the mean
+    head with stride ``k``, nothing for the last-step head. The result depends
+    on the sequence alone, so every pair of identical sequences of a Gram
+    matrix gets exactly this value. ``path`` must be sorted by decreasing
+    length.
     """
-    if head.reads_last_step_only:
-        return path.nngp.copy(), path.ntk.copy()
-    read = slice(None, None, head.pool_stride)
-    nngp = path.prefix_nngp[read].sum(axis=0)
-    ntk = path.prefix_ntk[read].sum(axis=0)
-    for offset in head.offsets(path.lengths[0], 1)[1:]:
-        # Theta(x[:t], x[:t']) = Theta(x[:t'], x[:t]): the offsets -o count twice.
+    rule = head.rule
+    length = int(path.lengths[0])
+    profile = rule.profile(length)
+    read = np.flatnonzero(profile)
+    cell_weights = np.square(profile[read])[:, None]
+    nngp = (path.prefix_nngp[read] * cell_weights).sum(axis=0)
+    ntk = (path.prefix_ntk[read] * cell_weights).sum(axis=0)
+    for offset in rule.offsets(length, length):
+        if offset <= 0:
+            # Theta(x[:t], x[:t']) = Theta(x[:t'], x[:t]): the offsets o > 0 count twice.
+            continue
         pair_nngp, pair_ntk = _sweep(
             path.dropping_last(offset),
             path,
             hyper,
             activation,
             _ActivePairs,
-            read_stride=head.pool_stride,
+            rule.diagonal_weights(offset, length - offset),
         )
         nngp[: pair_nngp.shape[0]] += 2.0 * pair_nngp
         ntk[: pair_ntk.shape[0]] += 2.0 * pair_ntk
-    weights = 1.0 / np.square(head.counts(path.lengths))
+    weights = 1.0 / np.square(rule.totals(path.lengths))
     return nngp * weights, ntk * weights
 
 
@@ -810,7 +825,7 @@ def _sweep(
     hyper: Hyperparameters,
     activation: DualActivation,
     layout,
-    read_stride: int | None,
+    read_weights: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run the recursion over the common steps of row and column sequences.
 
@@ -823,9 +838,11 @@ def _sweep(
     the activation has a difference form (:class:`_DifferenceForm`), else
     ``K`` (:class:`_CovarianceForm`).
 
-    With ``read_stride=None`` the kernels are read after the last step (the
-    last-step head). Otherwise they are summed over the steps ``0, k, 2k, ...``
-    before the end (the cells of one diagonal that a mean head reads).
+    ``read_weights[s]`` weighs the kernels ``s`` steps before the end (the
+    cells of one diagonal, :meth:`rntk.heads.ReadRule.diagonal_weights`). If
+    only the last step is read (the last-step head), the kernels are read from
+    the state after the sweep; otherwise the sweep sums the read cells as it
+    goes.
 
     Returns
     -------
@@ -835,7 +852,7 @@ def _sweep(
         # The recursion is symmetric in the two sequences (bit for bit only in the
         # difference form, see block_invariant): run it with the larger set
         # outermost and transpose (see _ActiveRectangle).
-        nngp, ntk = _sweep(columns, rows, hyper, activation, layout, read_stride)
+        nngp, ntk = _sweep(columns, rows, hyper, activation, layout, read_weights)
         return nngp.T, ntk.T
 
     depth = hyper.depth
@@ -844,12 +861,14 @@ def _sweep(
     # (longer than r + 1) pair with those starting at r through the boundary value.
     active_rows = _active_counts(rows.lengths, horizon + 1)
     active_columns = _active_counts(columns.lengths, horizon + 1)
+    read_weights = read_weights[:horizon]
+    # Running sums over the read cells (two more planes of state) only if a
+    # cell before the end is read.
+    accumulate = bool(read_weights[1:].any())
     form_type = _DifferenceForm if activation.difference_form else _CovarianceForm
-    form = form_type(rows, columns, hyper, activation, horizon, read_stride)
+    form = form_type(rows, columns, hyper, activation, read_weights if accumulate else None)
     dtype = rows.steps_from_end.dtype
-    state = layout(
-        rows.n_sequences, columns.n_sequences, depth, dtype, read_stride is not None, form.n_work
-    )
+    state = layout(rows.n_sequences, columns.n_sequences, depth, dtype, accumulate, form.n_work)
 
     # 0/0 and x/0 arise at zero variance and are replaced by the activation.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -880,10 +899,10 @@ def _sweep(
                     form.difference_array(inputs),
                 )
                 below, below_tangent = kernel, derivative_times_tangent
-            if read_stride is not None and step % read_stride == 0:
-                form.read(state)
+            if accumulate and read_weights[step] != 0:
+                form.read(state, float(read_weights[step]))
 
-    kernel, derivative_times_tangent = form.readout(state)
+    kernel, derivative_times_tangent = form.readout(state, float(read_weights[0]))
     scale = hyper.sigma_v**2
     # New arrays, so the block's state buffers are freed while the result waits.
     return scale * kernel, scale * (kernel + derivative_times_tangent)
@@ -898,7 +917,7 @@ class _CovarianceForm:
     sequences start together (equal lengths), else 0.
     """
 
-    def __init__(self, rows, columns, hyper, activation, horizon, read_stride):
+    def __init__(self, rows, columns, hyper, activation, read_weights):
         self.activation = activation
         self.depth = hyper.depth
         self.initial_variance = hyper.sigma_h**2
@@ -931,16 +950,24 @@ class _CovarianceForm:
         """The work array for ``D`` in :func:`advance_layer` (none: the state is ``K``)."""
         return None
 
-    def read(self, state) -> None:
-        """Add the top layer's ``K`` and ``Kd * Theta`` to the sums of the read cells."""
+    def read(self, state, weight: float) -> None:
+        """Add the top layer's ``K`` and ``Kd * Theta``, times ``weight``, to the sums."""
         kernel_sum, tangent_sum = state.sums()
         kernel, derivative_times_tangent = state.layer(self.depth - 1)
-        kernel_sum += kernel
-        tangent_sum += derivative_times_tangent
+        kernel_sum += _weighted(kernel, weight)
+        tangent_sum += _weighted(derivative_times_tangent, weight)
 
-    def readout(self, state) -> tuple[np.ndarray, np.ndarray]:
-        """``(K, Kd * Theta)`` of the top layer after the last step, or their sums."""
-        return state.sums() if state.accumulate else state.layer(self.depth - 1)
+    def readout(self, state, weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(K, Kd * Theta)`` of the top layer summed over the read cells.
+
+        Without running sums the one read cell is the last step, weighed by
+        ``weight`` as :meth:`read` would: a pair's value must not depend on
+        whether its block needed sums (see :func:`block_invariant`).
+        """
+        if state.accumulate:
+            return state.sums()
+        kernel, derivative_times_tangent = state.layer(self.depth - 1)
+        return _weighted(kernel, weight), _weighted(derivative_times_tangent, weight)
 
 
 class _DifferenceForm(_CovarianceForm):
@@ -965,17 +992,17 @@ class _DifferenceForm(_CovarianceForm):
     covariance form's ``K = 0`` boundary, as ``(k + sigma_h^2 - E) / 2 = 0``.
     """
 
-    def __init__(self, rows, columns, hyper, activation, horizon, read_stride):
-        super().__init__(rows, columns, hyper, activation, horizon, read_stride)
+    def __init__(self, rows, columns, hyper, activation, read_weights):
+        super().__init__(rows, columns, hyper, activation, read_weights)
         self.n_work = 3 + activation.difference_work  # Sigma, Kd, E[0] and D, the dual map's
         # The self kernels k = V(q, q, q) (the first difference factor) per layer.
         self.row_kernels = [factors[0] for factors in rows.factors]
         self.column_kernels = [factors[0] for factors in columns.factors]
-        if read_stride is not None:
+        if read_weights is not None:
             # A pair entering at step r is read at the read steps r' <= r; the
             # per-sequence part of K at those cells sums to these (see read).
-            self.row_read_sums = _read_sums(self.row_kernels[-1], horizon, read_stride)
-            self.column_read_sums = _read_sums(self.column_kernels[-1], horizon, read_stride)
+            self.row_read_sums = _read_sums(self.row_kernels[-1], read_weights)
+            self.column_read_sums = _read_sums(self.column_kernels[-1], read_weights)
 
     def enter(self, state, entering, step: int) -> None:
         for layer in range(self.depth):
@@ -1030,13 +1057,13 @@ class _DifferenceForm(_CovarianceForm):
         # E[0, s] is needed only to form D[1, s]: D is formed in its place.
         return inputs
 
-    def read(self, state) -> None:
+    def read(self, state, weight: float) -> None:
         kernel_sum, tangent_sum = state.sums()
         difference, derivative_times_tangent = state.layer(self.depth - 1)
-        kernel_sum -= difference
-        tangent_sum += derivative_times_tangent
+        kernel_sum -= _weighted(difference, weight)
+        tangent_sum += _weighted(derivative_times_tangent, weight)
 
-    def readout(self, state) -> tuple[np.ndarray, np.ndarray]:
+    def readout(self, state, weight: float) -> tuple[np.ndarray, np.ndarray]:
         if state.accumulate:
             twice_kernel, derivative_times_tangent = state.sums()
             return 0.5 * twice_kernel, derivative_times_tangent
@@ -1044,17 +1071,25 @@ class _DifferenceForm(_CovarianceForm):
         (row_kernel,), (column_kernel,) = state.factors(
             (self.row_kernels[-1],), (self.column_kernels[-1],), 0
         )
-        kernel = np.add(row_kernel, column_kernel)
-        kernel -= difference
+        # The arithmetic of enter and read for one read cell, in the same order.
+        kernel = np.add(_weighted(row_kernel, weight), _weighted(column_kernel, weight))
+        kernel -= _weighted(difference, weight)
         kernel *= 0.5
-        return kernel, derivative_times_tangent
+        return kernel, _weighted(derivative_times_tangent, weight)
 
 
-def _read_sums(kernels: np.ndarray, horizon: int, read_stride: int) -> np.ndarray:
-    """``[r, i]``: the sum of ``kernels[r', i]`` over the read steps ``r' <= r`` (r < horizon)."""
-    read = np.zeros((horizon, 1), kernels.dtype)
-    read[::read_stride] = 1.0
-    return np.cumsum(kernels[:horizon] * read, axis=0)
+def _read_sums(kernels: np.ndarray, read_weights: np.ndarray) -> np.ndarray:
+    """``[r, i]``: the sum of ``read_weights[r'] * kernels[r', i]`` over ``r' <= r``.
+
+    For ``r`` up to the length of ``read_weights`` (the sweep's horizon).
+    """
+    horizon = read_weights.shape[0]
+    return np.cumsum(kernels[:horizon] * read_weights.astype(kernels.dtype)[:, None], axis=0)
+
+
+def _weighted(values: np.ndarray, weight: float) -> np.ndarray:
+    """``weight * values``; ``values`` itself for the unit weights of the mean head."""
+    return values if weight == 1.0 else weight * values
 
 
 class _ActiveRectangle:

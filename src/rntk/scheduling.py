@@ -236,22 +236,13 @@ def _balanced_row_bounds(
 def _pair_steps(row_lengths: np.ndarray, column_lengths: np.ndarray, head: Head) -> np.ndarray:
     """Pair-steps of each row sequence against all the column sequences, (n_rows,).
 
-    Both sorted by decreasing length. A pair takes its ``min(T_i, T_j)``
-    common steps for the last-step head, and about ``T_i T_j / pool_stride``
-    for the mean head (every ``pool_stride``-th diagonal of the step grid), in
-    each stack.
+    Both sorted by decreasing length. The head's read rule estimates a
+    stack's pair-steps (:meth:`rntk.heads.ReadRule.pair_steps`); every stack
+    takes as many.
     """
     row_lengths = np.asarray(row_lengths, dtype=np.float64)
     column_lengths = np.asarray(column_lengths, dtype=np.float64)
-    if head.reads_last_step_only:
-        # The columns at least as long as a row (a prefix) count its length,
-        # the others their own: the sum of column_lengths[longer:].
-        longer = np.searchsorted(-column_lengths, -row_lengths, side="right")
-        tail_sums = np.append(np.cumsum(column_lengths[::-1])[::-1], 0.0)
-        steps = row_lengths * longer + tail_sums[longer]
-    else:
-        steps = row_lengths * (column_lengths.sum() / head.pool_stride)
-    return steps * len(head.directions)
+    return head.rule.pair_steps(row_lengths, column_lengths) * len(head.directions)
 
 
 def _block_cost(block: Block, rows: StackPaths, columns: StackPaths, head: Head) -> float:

@@ -182,3 +182,27 @@ def test_prepared_batch_is_the_validated_input():
     assert np.array_equal(prepared.batch.steps_from_end, batch.steps_from_end)
     assert prepared.order.tolist() == [1, 0, 2]
     assert "3 sequences of lengths 2 to 7" in repr(prepared)
+
+
+def test_regressor_prepares_the_test_sequences_once(monkeypatch):
+    pytest.importorskip("sklearn")
+    import rntk._kernel
+    import rntk.prepared
+    from rntk.sklearn import RNTKRegressor
+
+    X, X_test = sequences(12, 10), sequences(13, 4)
+    y = np.array([x[-1] for x in X])
+    model = RNTKRegressor(readout="mean", normalize=True).fit(X, y)
+    counted = []
+    for module in (rntk._kernel, rntk.prepared):
+        original = module.stack_paths
+
+        def counting(batch, *arguments, original=original):
+            counted.append(batch.n_sequences)
+            return original(batch, *arguments)
+
+        monkeypatch.setattr(module, "stack_paths", counting)
+    model.predict(X_test, return_std=True)
+    # The test sequences once (for the Gram matrix, its cosine form and the
+    # prior variance), the training ones once.
+    assert sorted(counted) == [4, 10]

@@ -54,7 +54,8 @@ class _KernelMachine(_RNTKEstimator):
     def _test_gram(self, X) -> tuple[np.ndarray, PreparedSequences]:
         """The scaled Gram matrix of new sequences against the training ones, and the
         sequences prepared for ``kernel_`` (for their self-kernels)."""
-        prepared = self.kernel_.prepare(self._new_sequences(X))
+        batch = self._new_sequences(X)  # checks first that the model is fitted
+        prepared = self.kernel_.prepare(batch)
         raw, diagonal = self._raw_test_gram(prepared)
         return self.scaling_.test(raw, diagonal), prepared
 

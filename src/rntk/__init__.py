@@ -13,7 +13,8 @@ gradient-flow predictions), :mod:`rntk.datasets` (UCR/UEA parsers) and
 ``RNTKClassifierCV``, ``KernelClassifierCV``, ``RNTKFeatures``); it is not
 imported here, as scikit-learn is optional. The machinery lives in
 :mod:`rntk.sequences` (inputs), :mod:`rntk.activations` (dual activations),
-:mod:`rntk.recursion` (the limit recursion), :mod:`rntk.heads` (read-outs),
+:mod:`rntk.recursion` (the limit recursion), :mod:`rntk.prepared` (sequences
+prepared once for many kernel calls, :class:`PreparedSequences`), :mod:`rntk.heads` (read-outs),
 :mod:`rntk.scheduling` (blocks, executors), :mod:`rntk.checkpoint` (resumable
 files) and the finite network's :mod:`rntk.network`, :mod:`rntk.network_passes`
 and :mod:`rntk.network_kernels`. The mathematics is in ``docs/math.md``.
@@ -28,6 +29,7 @@ from .errors import KernelOverflowError, KernelUnderflowError
 from .network import RNN
 from .nystroem import Nystroem
 from .options import KernelPair
+from .prepared import PreparedSequences
 
 __all__ = [
     "RNN",
@@ -39,6 +41,7 @@ __all__ = [
     "KernelPair",
     "KernelUnderflowError",
     "Nystroem",
+    "PreparedSequences",
     "ReLU",
     "available_ucr",
     "baselines",

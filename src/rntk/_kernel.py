@@ -24,9 +24,10 @@ from .options import (
     keywords_of,
     parse_get,
 )
+from .prepared import PreparedSequences, prepare_sequences
 from .recursion import StackPaths, stack_paths
 from .scheduling import compute_gram
-from .sequences import as_sequences, check_same_features
+from .sequences import SequenceBatch, as_sequences, check_same_features
 
 __all__ = ["RNTK", "KernelPair", "kernel"]
 
@@ -127,6 +128,10 @@ def _block_arrays(architecture: Architecture) -> int:
     # the backward stack runs.
     held = (4 if sums_cells else 0) + (2 if head.bidirectional else 0)
     return state + work + max(read_out, dual_temporaries) + held
+
+
+def _batch_of(sequences: PreparedSequences | SequenceBatch) -> SequenceBatch:
+    return sequences.batch if isinstance(sequences, PreparedSequences) else sequences
 
 
 class RNTK:
@@ -250,6 +255,13 @@ class RNTK:
 
     Notes
     -----
+    Every call starts with work on each sequence alone: validating, sorting by
+    length, the recursion of the sequence with itself and its own kernel
+    (``O(L T^2)`` per sequence for the mean head). :meth:`prepare` does it once
+    and returns a :class:`~rntk.prepared.PreparedSequences` that calls accept
+    in place of the sequences, with the same results bit for bit: for several
+    kernels of the same sequences (``k(P)``, ``k(P[rows], P)``, ``k.diag(P)``).
+
     Changing a parameter is constructing the object again with it: ``k.depth =
     2`` is ``k.set_params(depth=2)``, which validates every parameter anew and
     applies them, exactly as ``RNTK(**{**k.get_params(), "depth": 2})`` would.
@@ -436,6 +448,69 @@ class RNTK:
         """Every stack's per-sequence recursion; ``batch`` sorted by decreasing length."""
         return stack_paths(batch, self.hyperparameters, self.activation, self.head, self.dtype)
 
+    def prepare(self, X) -> PreparedSequences:
+        """``X`` validated, sorted by length, with its per-sequence recursion and self kernels.
+
+        The per-sequence work that every call of this kernel on ``X`` starts
+        with, done once: pass the result instead of ``X`` to ``self(X, X2)``
+        (as either argument or both), :meth:`diag`, :meth:`rntk.Nystroem.fit`
+        or ``transform``, and take subsets of it with ``prepared[indices]``.
+        Results are bit for bit those of ``X``. It serves every kernel of the
+        same architecture and ``dtype`` (``get``, ``normalize`` and the
+        execution options may differ); others refuse it with a ValueError. See
+        :class:`~rntk.prepared.PreparedSequences`.
+
+        Parameters
+        ----------
+        X : array (n, T) or (n, T, m), NaN-padded array, list of (T_i,) / (T_i, m) arrays
+            Sequences, as for :meth:`__call__`; a :class:`PreparedSequences`
+            is checked against this kernel and returned as it is.
+
+        Returns
+        -------
+        PreparedSequences
+
+        Raises
+        ------
+        TypeError, ValueError
+            For malformed sequences (as :meth:`__call__`), or sequences
+            prepared for another kernel.
+        rntk.KernelOverflowError, rntk.KernelUnderflowError
+            As :meth:`__call__`, when a sequence's own kernel leaves the range
+            of ``dtype``.
+
+        Examples
+        --------
+        >>> import numpy as np, rntk
+        >>> rng = np.random.default_rng(0)
+        >>> X = [rng.standard_normal(t) for t in (40, 25, 32)]
+        >>> k = rntk.RNTK(readout="mean")
+        >>> prepared = k.prepare(X)
+        >>> K, d = k(prepared), k.diag(prepared)  # the per-sequence work is done once
+        >>> bool(np.array_equal(K, k(X))), bool(np.array_equal(d, np.diag(K)))
+        (True, True)
+        """
+        return self._input(X, "X") if isinstance(X, PreparedSequences) else self._prepare(X)
+
+    def _prepare(self, X) -> PreparedSequences:
+        return prepare_sequences(as_sequences(X, "X"), self.architecture, self.dtype)
+
+    def _input(self, X, name: str) -> PreparedSequences | SequenceBatch:
+        """``X`` validated: prepared (checked to be for this kernel), or a SequenceBatch."""
+        if isinstance(X, PreparedSequences):
+            X.check(self.architecture, self.dtype, name)
+            return X
+        return as_sequences(X, name)
+
+    def _sorted_paths(
+        self, sequences: PreparedSequences | SequenceBatch
+    ) -> tuple[SequenceBatch, np.ndarray, StackPaths]:
+        """The batch, its order by decreasing length and the paths in that order."""
+        if isinstance(sequences, PreparedSequences):
+            return sequences.batch, sequences.order, sequences.paths
+        order = np.argsort(-sequences.lengths, kind="stable")
+        return sequences, order, self._paths(sequences.subset(order))
+
     def _result(self, values: dict[str, np.ndarray]):
         return kernel_result(values, self.get)
 
@@ -448,14 +523,14 @@ class RNTK:
         ``dtype``: the exact per-sequence value rounded to ``dtype``, and with
         ``normalize`` that value times ``(1 / sqrt(K(x, x)))**2`` rounded again,
         which is 1 up to rounding (0 for a zero self kernel), as the Gram
-        matrix writes it (``docs/math.md#the-normalised-kernel``).
+        matrix writes it (``docs/math.md#the-normalised-kernel``). For
+        sequences prepared by :meth:`prepare` they are read from the
+        preparation, at no further cost.
 
         Returns an array of shape ``(n,)`` and the kernel's ``dtype``, or a
         :class:`KernelPair` of them when both kernels are requested.
         """
-        batch = as_sequences(X, "X")
-        order = np.argsort(-batch.lengths, kind="stable")
-        paths = self._paths(batch.subset(order))
+        batch, order, paths = self._sorted_paths(self._input(X, "X"))
         values = {}
         for name in self.get:
             self_kernels = np.empty(batch.n_sequences)
@@ -506,7 +581,9 @@ class RNTK:
         Parameters
         ----------
         X, X2 : array (n, T), array (n, T, m), NaN-padded array or list of (T_i,) or (T_i, m)
-            Sequences, aligned at their last step.
+            Sequences, aligned at their last step, or either of them prepared
+            by :meth:`prepare` (their per-sequence work is then not redone;
+            the result is the same, bit for bit).
         out : ndarray, str or path-like, or a pair of them, optional
             Where to write the result, block by block. With both kernels
             requested, a pair in the order of ``get``.
@@ -533,7 +610,9 @@ class RNTK:
         Raises
         ------
         ValueError
-            If ``out`` is a file holding another computation: other data,
+            If ``X`` or ``X2`` was prepared for another kernel (the message
+            names the argument and what differs). If ``out`` is a file holding
+            another computation: other data,
             hyperparameters, head, activation, kernel, ``dtype``, ``block_size``
             or ``normalize`` (the message names what differs). Never mixed.
         FileExistsError
@@ -541,40 +620,44 @@ class RNTK:
         RuntimeError
             If another process is writing the same ``out`` file.
         """
-        batch = as_sequences(X, "X")
-        batch2 = None if X2 is None else as_sequences(X2, "X2")
+        rows = self._input(X, "X")
+        columns = None if X2 is None else self._input(X2, "X2")
+        batch = _batch_of(rows)
+        batch2 = None if columns is None else _batch_of(columns)
         if batch2 is not None:
             check_same_features(batch, batch2)
         shape = (batch.n_sequences, (batch if batch2 is None else batch2).n_sequences)
         paths = gram_file_paths(out, self.get)
         if paths is None:
             outputs = self._outputs(out, shape)
-            self._fill(outputs, batch, batch2)
+            self._fill(outputs, rows, columns)
             return self._result(outputs)
 
+        # Prepared or not, the same sequences are the same data for a resumed file.
         fingerprint = computation_fingerprint(batch, batch2, self.architecture, self.options)
         with open_gram_files(paths, shape, self.dtype, fingerprint) as files:
             if not all(file.complete for file in files.values()):
                 arrays = {name: file.array for name, file in files.items()}
-                self._fill(arrays, batch, batch2, files)
+                self._fill(arrays, rows, columns, files)
         return self._result({name: np.load(path, mmap_mode="r") for name, path in paths.items()})
 
-    def _fill(self, outputs, batch, batch2, journals=None) -> None:
-        """Write the Gram matrices of ``batch`` against ``batch2`` (itself if None)."""
-        order = np.argsort(-batch.lengths, kind="stable")
-        rows = self._paths(batch.subset(order))
-        if batch2 is None:
-            columns, column_order = rows, order
+    def _fill(self, outputs, rows, columns, journals=None) -> None:
+        """Write the Gram matrices of ``rows`` against ``columns`` (``rows`` if None).
+
+        Each is a :class:`PreparedSequences` or a ``SequenceBatch`` (see :meth:`_input`).
+        """
+        _, order, row_paths = self._sorted_paths(rows)
+        if columns is None:
+            column_paths, column_order = row_paths, order
         else:
-            column_order = np.argsort(-batch2.lengths, kind="stable")
-            columns = self._paths(batch2.subset(column_order))
+            _, column_order, column_paths = self._sorted_paths(columns)
         compute_gram(
-            rows,
-            columns,
+            row_paths,
+            column_paths,
             outputs,
             architecture=self.architecture,
             options=self.options,
-            symmetric=batch2 is None,
+            symmetric=columns is None,
             row_positions=order,
             column_positions=column_order,
             journals=journals,

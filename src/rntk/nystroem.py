@@ -98,6 +98,7 @@ import numpy as np
 
 from ._kernel import RNTK
 from .options import check_choice, check_flag, check_positive_integer
+from .prepared import PreparedSequences
 from .progress import ProgressBar
 from .sequences import SequenceBatch, as_sequences
 
@@ -270,18 +271,34 @@ def _randomly_pivoted(
                 kept_in_round += 1
 
 
+def _sequences(
+    kernel: RNTK, X, prepare: bool
+) -> tuple[PreparedSequences | SequenceBatch, SequenceBatch]:
+    """``X`` validated, prepared for ``kernel`` if it is already or if ``prepare``; and its batch.
+
+    Preparing pays off when ``kernel`` is called on the same sequences
+    repeatedly; else only the sequences used need their paths.
+    """
+    if prepare or isinstance(X, PreparedSequences):
+        prepared = kernel.prepare(X)
+        return prepared, prepared.batch
+    batch = as_sequences(X, "X")
+    return batch, batch
+
+
 def _pivots(
-    kernel: RNTK, batch: SequenceBatch, n_pivots: int, rng: np.random.Generator | None
+    kernel: RNTK, prepared: PreparedSequences, n_pivots: int, rng: np.random.Generator | None
 ) -> np.ndarray:
-    """Indices of ``n_pivots`` sequences of ``batch``: greedy (``rng=None``) or random pivots."""
-    cholesky = _PartialCholesky(kernel.diag(batch), n_pivots, np.finfo(kernel.dtype).eps)
+    """Indices of ``n_pivots`` sequences of ``prepared``: greedy (``rng=None``) or random pivots."""
+    cholesky = _PartialCholesky(kernel.diag(prepared), n_pivots, np.finfo(kernel.dtype).eps)
 
     def kernel_rows(indices: list[int]) -> np.ndarray:
         # The new sequences as rows against all columns: the kernel spreads
-        # the columns over its workers.
-        return np.asarray(kernel(batch.subset(indices), batch), dtype=np.float64)
+        # the columns over its workers. The columns' per-sequence work was
+        # done once, in prepared; the rows' is selected from it.
+        return np.asarray(kernel(prepared.subset(indices), prepared), dtype=np.float64)
 
-    largest_round = max(1, PIVOT_ROUND_BYTES // (8 * batch.n_sequences))
+    largest_round = max(1, PIVOT_ROUND_BYTES // (8 * prepared.n_sequences))
     if rng is None:
         _greedy_pivots(cholesky, kernel_rows, largest_round)
     else:
@@ -403,7 +420,10 @@ class Nystroem:
         Parameters
         ----------
         X : array (n, T) or (n, T, m), NaN-padded array, or list of (T_i,) / (T_i, m) arrays
-            Training sequences, in any format of :func:`rntk.kernel`.
+            Training sequences, in any format of :func:`rntk.kernel`, or
+            prepared by ``kernel.prepare``. ``"rpcholesky"`` and ``"greedy"``
+            prepare them anyway (a kernel row of every sequence per pivot), so
+            a caller who has them prepared saves that work.
         y : ignored
             Accepted for pipelines.
 
@@ -424,7 +444,8 @@ class Nystroem:
         n_components = check_positive_integer(self.n_components, "n_components")
         check_choice(self.landmarks, "landmarks", LANDMARK_METHODS)
         rng = _generator(self.random_state)
-        batch = as_sequences(X, "X")
+        # The Cholesky rules compute a kernel row of every sequence per pivot.
+        sequences, batch = _sequences(kernel, X, prepare=self.landmarks != "uniform")
         if n_components > batch.n_sequences:
             raise ValueError(
                 f"n_components must be at most the number of sequences in X "
@@ -435,10 +456,10 @@ class Nystroem:
             indices = rng.permutation(batch.n_sequences)[:n_components]
         else:
             pivot_rng = rng if self.landmarks == "rpcholesky" else None
-            indices = _pivots(kernel, batch, n_components, pivot_rng)
+            indices = _pivots(kernel, sequences, n_components, pivot_rng)
         landmark_batch = batch.subset(indices)
 
-        landmark_gram = np.asarray(kernel(landmark_batch), dtype=np.float64)
+        landmark_gram = np.asarray(kernel(sequences.subset(indices)), dtype=np.float64)
         eigenvalues, eigenvectors = np.linalg.eigh(landmark_gram)
         cut = n_components * np.finfo(kernel.dtype).eps * max(eigenvalues.max(), 0.0)
         kept = eigenvalues > cut
@@ -466,7 +487,8 @@ class Nystroem:
         Parameters
         ----------
         X : array (n, T) or (n, T, m), NaN-padded array, or list of (T_i,) / (T_i, m) arrays
-            Sequences with as many features per step as those given to ``fit``.
+            Sequences with as many features per step as those given to ``fit``,
+            or prepared by ``kernel.prepare``.
         progress : bool, default False
             Show a progress bar (sequences done, time elapsed and left) on stderr.
 
@@ -487,8 +509,10 @@ class Nystroem:
         check_flag(progress, "progress")
         kernel = self._fitted_kernel()
         batch_size = check_positive_integer(self.batch_size, "batch_size")
-        landmark_batch = as_sequences(self.landmarks_, "landmarks_")
-        batch = as_sequences(X, "X")
+        # The landmarks' per-sequence work once, not once per batch.
+        landmarks = kernel.prepare(as_sequences(self.landmarks_, "landmarks_"))
+        landmark_batch = landmarks.batch
+        sequences, batch = _sequences(kernel, X, prepare=False)
         if batch.n_features != landmark_batch.n_features:
             raise ValueError(
                 f"X has {batch.n_features} features per step but the landmarks (from fit) "
@@ -502,7 +526,7 @@ class Nystroem:
         try:
             for start in range(0, batch.n_sequences, batch_size):
                 rows = order[start : start + batch_size]
-                gram = kernel(batch.subset(rows), landmark_batch)
+                gram = kernel(sequences.subset(rows), landmarks)
                 features[rows] = gram @ self.normalization_
                 bar.advance(len(rows))
         finally:

@@ -609,6 +609,35 @@ class StackPaths:
             tuple(path.rows(start, stop) for path in self.stacks), self.nngp[part], self.ntk[part]
         )
 
+    def select(self, positions: np.ndarray) -> StackPaths:
+        """The sequences at ``positions`` of every stack (contiguous copies).
+
+        ``positions`` must list sequences by decreasing length (as
+        :func:`cross_block` needs); the time axis is cut to the longest of them,
+        the shape :func:`stack_paths` gives those sequences alone. The values are
+        theirs alone only where every per-sequence map works value by value
+        (see :mod:`rntk.prepared`).
+        """
+        positions = np.asarray(positions, dtype=np.intp)
+        horizon = int(self.lengths[positions].max())
+
+        def pick(array: np.ndarray, axis: int) -> np.ndarray:
+            steps = (slice(None),) * (axis - 1) + (slice(0, horizon),)
+            return np.ascontiguousarray(array[steps].take(positions, axis=axis))
+
+        stacks = tuple(
+            SequencePath(
+                path.lengths[positions],
+                pick(path.steps_from_end, 1),
+                pick(path.variance, 2),
+                [tuple(pick(factor, 1) for factor in layer) for layer in path.factors],
+                pick(path.prefix_nngp, 1),
+                pick(path.prefix_ntk, 1),
+            )
+            for path in self.stacks
+        )
+        return StackPaths(stacks, self.nngp[positions], self.ntk[positions])
+
 
 def stack_paths(
     batch: SequenceBatch,

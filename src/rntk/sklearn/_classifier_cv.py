@@ -349,12 +349,16 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
         """
         check_is_fitted(self)
         batch = self.best_estimator_._new_sequences(X)
-        test_grams, predictions = {}, []
+        test_grams, prepared, predictions = {}, {}, []
         for row, estimator in zip(self.voters_, self.voting_estimators_, strict=True):
-            # Voters at one grid point (other C or scaling) share its test kernel.
-            key = (self.cv_results_["grid_point"][row], self.cv_results_["params"][row]["kernel"])
+            # Voters at one grid point (other C or scaling) share its test kernel,
+            # and its two kernels (ntk, nngp) share the per-sequence work.
+            grid_point = self.cv_results_["grid_point"][row]
+            key = (grid_point, self.cv_results_["params"][row]["kernel"])
             if key not in test_grams:
-                test_grams[key] = estimator._raw_test_gram(batch)
+                if grid_point not in prepared:
+                    prepared[grid_point] = estimator.kernel_.prepare(batch)
+                test_grams[key] = estimator._raw_test_gram(prepared[grid_point])
             gram = estimator.scaling_.test(*test_grams[key])
             predictions.append(estimator.svm_.predict(gram))
         return np.array(predictions)

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_array
 
 from .._kernel import RNTK
 from ..predict import gradient_flow_mean, kernel_ridge_regression
+from ..prepared import PreparedSequences
 from ..sequences import SequenceBatch
 from ._base import _RNTKEstimator
 from ._scaling import _GramScaling, _once
@@ -50,16 +51,20 @@ class _KernelMachine(_RNTKEstimator):
         self._fit_scaled(self.scaling_.train(raw_gram), y)
         return self._record_fit()
 
-    def _test_gram(self, X) -> tuple[np.ndarray, SequenceBatch]:
-        """The scaled Gram matrix of new sequences against the training ones."""
-        batch = self._new_sequences(X)
-        raw, diagonal = self._raw_test_gram(batch)
-        return self.scaling_.test(raw, diagonal), batch
+    def _test_gram(self, X) -> tuple[np.ndarray, PreparedSequences]:
+        """The scaled Gram matrix of new sequences against the training ones, and the
+        sequences prepared for ``kernel_`` (for their self-kernels)."""
+        batch = self._new_sequences(X)  # checks first that the model is fitted
+        prepared = self.kernel_.prepare(batch)
+        raw, diagonal = self._raw_test_gram(prepared)
+        return self.scaling_.test(raw, diagonal), prepared
 
-    def _raw_test_gram(self, batch: SequenceBatch):
-        """The raw kernel of ``batch`` against the training sequences, and a function that
-        gives the self-kernels of ``batch`` (computed once, when first asked for)."""
-        return self.kernel_(batch, self.X_fit_), _once(lambda: self.kernel_.diag(batch))
+    def _raw_test_gram(self, sequences: SequenceBatch | PreparedSequences):
+        """The raw kernel of ``sequences`` against the training ones, and a function that
+        gives their self-kernels (read once, when first asked for). Both come from one
+        preparation of ``sequences``."""
+        prepared = self.kernel_.prepare(sequences)
+        return self.kernel_(prepared, self.X_fit_), _once(lambda: self.kernel_.diag(prepared))
 
 
 class RNTKClassifier(ClassifierMixin, _KernelMachine):
@@ -269,7 +274,7 @@ class RNTKRegressor(RegressorMixin, _KernelMachine):
         std : ndarray of shape (n_X,), if ``return_std``
             The same for every output: it does not depend on the targets.
         """
-        gram, batch = self._test_gram(X)
+        gram, prepared = self._test_gram(X)
         mean = gram @ self.dual_coef_
         if not return_std:
             return mean
@@ -282,6 +287,6 @@ class RNTKRegressor(RegressorMixin, _KernelMachine):
         regularised = self.train_gram_ + alpha * np.eye(self.train_gram_.shape[0])
         factor = linalg.cho_factor(regularised, lower=True)
         explained = np.einsum("ij,ji->i", gram, linalg.cho_solve(factor, gram.T))
-        prior = self.scaling_.diagonal(self.kernel_.diag(batch))
+        prior = self.scaling_.diagonal(self.kernel_.diag(prepared))
         # Rounding can leave a tiny negative variance where the posterior is exact.
         return mean, np.sqrt(np.maximum(prior - explained, 0.0))

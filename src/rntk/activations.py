@@ -37,6 +37,7 @@ the ReLU arc-cosine kernel; Williams, "Computing with infinite networks"
 
 from __future__ import annotations
 
+import hashlib
 from collections import namedtuple
 from collections.abc import Callable
 
@@ -50,6 +51,7 @@ __all__ = [
     "Hermite",
     "ReLU",
     "available_activations",
+    "dual_fingerprint",
     "get_activation",
     "register_activation",
 ]
@@ -1108,3 +1110,28 @@ def get_activation(activation) -> DualActivation:
         f"activation must be one of {available_activations()} (see "
         f"rntk.activations.register_activation) or a DualActivation instance, got {activation!r}"
     )
+
+
+# Points (covariance, variance1, variance2) at which a dual map is evaluated for
+# its fingerprint: two activations of one class (e.g. Hermite expansions of
+# different functions) differ there.
+_PROBE_VARIANCES = np.array([0.25, 1.0, 4.0])
+_PROBE_CORRELATIONS = np.array([-0.9, -0.3, 0.0, 0.5, 0.95])
+
+
+def dual_fingerprint(activation: DualActivation) -> str:
+    """A hash of the dual and diagonal maps of ``activation`` at fixed points, to 10 digits.
+
+    What a Gram file's header and a prepared batch record of the activation, so
+    that another activation of the same class and name is told apart. Rounded
+    so that the last-bit differences of another NumPy build do not count as
+    another activation.
+    """
+    variance1, variance2, correlation = np.meshgrid(
+        _PROBE_VARIANCES, _PROBE_VARIANCES, _PROBE_CORRELATIONS, indexing="ij"
+    )
+    covariance = correlation * np.sqrt(variance1 * variance2)
+    values = [*activation.dual(covariance, variance1, variance2)]
+    values += [*activation.diagonal(_PROBE_VARIANCES)]
+    text = " ".join(f"{v:.9e}" for array in values for v in np.ravel(array))
+    return hashlib.sha256(text.encode()).hexdigest()

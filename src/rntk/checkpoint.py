@@ -68,7 +68,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .activations import DualActivation
+from .activations import dual_fingerprint
 from .heads import ReadRule
 from .hyperparameters import Architecture
 from .options import GramOptions
@@ -85,12 +85,6 @@ JOURNAL_SUFFIX = ".journal"
 FORMAT = "rntk-gram-journal"
 VERSION = 1
 
-# Points (covariance, variance1, variance2) at which the dual map of the
-# activation is evaluated for the fingerprint: two activations of one class
-# (e.g. Hermite expansions of different functions) differ there.
-_PROBE_VARIANCES = np.array([0.25, 1.0, 4.0])
-_PROBE_CORRELATIONS = np.array([-0.9, -0.3, 0.0, 0.5, 0.95])
-
 
 def journal_path(path: Path) -> Path:
     return path.with_name(path.name + JOURNAL_SUFFIX)
@@ -102,22 +96,6 @@ def _data_hash(batch: SequenceBatch) -> str:
     digest.update(np.ascontiguousarray(batch.lengths, dtype="<i8").data)
     digest.update(np.ascontiguousarray(batch.steps_from_end, dtype="<f8").data)
     return digest.hexdigest()
-
-
-def _activation_probe(activation: DualActivation) -> str:
-    """A hash of the dual map at fixed points, to 10 significant digits.
-
-    Rounded so that the last-bit differences of another NumPy build do not
-    count as another activation.
-    """
-    variance1, variance2, correlation = np.meshgrid(
-        _PROBE_VARIANCES, _PROBE_VARIANCES, _PROBE_CORRELATIONS, indexing="ij"
-    )
-    covariance = correlation * np.sqrt(variance1 * variance2)
-    values = [*activation.dual(covariance, variance1, variance2)]
-    values += [*activation.diagonal(_PROBE_VARIANCES)]
-    text = " ".join(f"{v:.9e}" for array in values for v in np.ravel(array))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def computation_fingerprint(
@@ -144,7 +122,7 @@ def computation_fingerprint(
         "symmetric": X2 is None,
         "activation": f"{activation_class.__module__}.{activation_class.__qualname__}",
         "activation name": activation.name,
-        "activation dual map": _activation_probe(activation),
+        "activation dual map": dual_fingerprint(activation),
         # Every field of the hyperparameters and of the head, whatever they become.
         **_plain_fields(architecture.hyperparameters),
         **_plain_fields(architecture.head),

@@ -25,8 +25,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .activations import Erf, ReLU
-from .checkpoint import _activation_probe
+from .activations import Erf, ReLU, dual_fingerprint
 from .hyperparameters import Architecture
 from .recursion import StackPaths, stack_paths
 from .sequences import SequenceBatch
@@ -51,7 +50,7 @@ def _configuration(architecture: Architecture, dtype) -> dict:
     """
     activation = architecture.activation
     return {
-        "activation": (type(activation), activation.name, _activation_probe(activation)),
+        "activation": (type(activation), activation.name, dual_fingerprint(activation)),
         **_fields(architecture.hyperparameters),
         **_fields(architecture.head),
         "dtype": np.dtype(dtype).name,

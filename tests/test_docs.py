@@ -437,7 +437,7 @@ def test_modules_named_in_docstrings_are_what_their_dotted_path_gives():
     pattern = re.compile(r":mod:`~?(rntk(?:\.\w+)+)`")
     named = {
         match
-        for path in sorted((ROOT / "src" / "rntk").glob("*.py"))
+        for path in sorted((ROOT / "src" / "rntk").rglob("*.py"))
         for match in pattern.findall(path.read_text())
     }
     assert "rntk.recursion" in named, sorted(named)  # the scan finds them at all

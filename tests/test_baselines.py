@@ -167,6 +167,23 @@ def test_mlp_ntk_matches_per_pair_backward_form(sequences, depth, sigma_w, sigma
     )
 
 
+@pytest.mark.parametrize("block_pairs", [1, 3 * 11, 5 * 11 + 4])
+def test_mlp_ntk_in_blocks_of_rows_is_the_whole_matrix_bit_for_bit(monkeypatch, block_pairs):
+    # A cross Gram matrix is computed in blocks of rows to bound memory: blocks of
+    # one row, of several rows and a last block shorter than the others.
+    rng = np.random.default_rng(8)
+    X, X2 = rng.standard_normal((17, 6)), rng.standard_normal((11, 6))
+    whole = mlp_ntk(X, X2, depth=3, sigma_b=0.4, get=("nngp", "ntk"))
+    monkeypatch.setattr("rntk.baselines.MLP_BLOCK_PAIRS", block_pairs)
+    blocks = mlp_ntk(X, X2, depth=3, sigma_b=0.4, get=("nngp", "ntk"))
+    np.testing.assert_array_equal(blocks.nngp, whole.nngp)
+    np.testing.assert_array_equal(blocks.ntk, whole.ntk)
+    reference = np.array(
+        [[_mlp_ntk_backward_form(a, b, 3, np.sqrt(2), 0.4, 1.0)[0] for b in X2] for a in X]
+    )
+    np.testing.assert_allclose(blocks.ntk, reference, rtol=ORACLE_RTOL, atol=1e-14)
+
+
 def test_mlp_ntk_symmetric_diagonal_is_exact():
     X = np.random.default_rng(3).standard_normal((5, 9))
     K = mlp_ntk(X, depth=3, sigma_w=1.1, sigma_b=0.3)

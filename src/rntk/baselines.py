@@ -318,6 +318,10 @@ def polynomial_kernel(
     return kernel
 
 
+#: Pairs in one block of rows of a cross Gram matrix of :func:`mlp_ntk`.
+MLP_BLOCK_PAIRS = 2**22
+
+
 def mlp_ntk(
     X,
     X2=None,
@@ -393,6 +397,13 @@ def mlp_ntk(
         ``sigma_w**2 / 2`` per layer; scale the inputs down, or use
         ``sigma_w <= sqrt(2)``, fewer layers or a smaller ``sigma_v``.
 
+    Notes
+    -----
+    Memory: the input products and the result, ``n1 n2`` values each, plus
+    about 17 arrays of a block of at most :data:`MLP_BLOCK_PAIRS` pairs (32 MB
+    each) for ``X2`` given; a symmetric Gram matrix (``X2=None``) is one block
+    of ``n1**2`` pairs.
+
     References
     ----------
     .. [1] A. Jacot, F. Gabriel, C. Hongler, "Neural Tangent Kernel: Convergence
@@ -438,18 +449,25 @@ def mlp_ntk(
         _one_step(norms, hyper, diagonal_dual)
         return layers
 
-    def cross_dual(layer, covariance, kernel_out, derivative_out):
-        row_variance, row_kernel, row_derivative = rows[layer]
-        column_variance = columns[layer][0]
-        kernel, derivative = relu.dual(covariance, row_variance[:, None], column_variance[None, :])
-        if symmetric:
-            # Rounding differs between (i, j) and (j, i); keep the Gram exactly symmetric.
-            kernel = 0.5 * (kernel + kernel.T)
-            derivative = 0.5 * (derivative + derivative.T)
-            # Through the correlation the diagonal loses half its digits (arccos near 1).
-            np.fill_diagonal(kernel, row_kernel)
-            np.fill_diagonal(derivative, row_derivative)
-        kernel_out[...], derivative_out[...] = kernel, derivative
+    def cross_kernels(row_layers, column_layers, input_covariance):
+        """``K`` and ``Kd * Theta`` of the top layer between two sets of points."""
+
+        def cross_dual(layer, covariance, kernel_out, derivative_out):
+            row_variance, row_kernel, row_derivative = row_layers[layer]
+            column_variance = column_layers[layer][0]
+            kernel, derivative = relu.dual(
+                covariance, row_variance[:, None], column_variance[None, :]
+            )
+            if symmetric:
+                # Rounding differs between (i, j) and (j, i); keep the Gram exactly symmetric.
+                kernel = 0.5 * (kernel + kernel.T)
+                derivative = 0.5 * (derivative + derivative.T)
+                # Through the correlation the diagonal loses half its digits (arccos near 1).
+                np.fill_diagonal(kernel, row_kernel)
+                np.fill_diagonal(derivative, row_derivative)
+            kernel_out[...], derivative_out[...] = kernel, derivative
+
+        return _one_step(input_covariance, hyper, cross_dual)
 
     with np.errstate(over="ignore", invalid="ignore"):
         rows = self_layers(vectors)
@@ -464,13 +482,29 @@ def mlp_ntk(
     # A pair's first-layer covariance is bounded by the two variances checked here
     # (Cauchy-Schwarz); beyond the first layer an overflow can only grow into the
     # result, checked below.
-    with np.errstate(over="ignore", invalid="ignore"):
-        input_covariance = vectors @ (vectors if symmetric else vectors2).T
-        input_covariance *= scale
-        kernel, derivative_times_tangent = _one_step(input_covariance, hyper, cross_dual)
-        values = {"nngp": output_variance * kernel}
-        if "ntk" in names:
-            values["ntk"] = output_variance * (kernel + derivative_times_tangent)
+    input_covariance = vectors @ (vectors if symmetric else vectors2).T
+    input_covariance *= scale
+    values = {name: np.empty_like(input_covariance) for name in names}
+    # The layers hold about 17 arrays of a block's shape: blocks of rows keep that
+    # near 0.5 GB however many pairs (a whole test Gram of Crop, 16,800 x 7,200
+    # pairs, would take 16 GB). The input covariance is one product of the whole
+    # matrices, as a product's rounding depends on how its rows are cut; after it
+    # each pair's arithmetic is its own. A symmetric Gram is one block, as its
+    # two halves are averaged at every layer.
+    n_rows, n_columns = input_covariance.shape
+    block_rows = n_rows if symmetric else max(1, MLP_BLOCK_PAIRS // max(n_columns, 1))
+    for start in range(0, n_rows, block_rows):
+        part = slice(start, start + block_rows)
+        with np.errstate(over="ignore", invalid="ignore"):
+            kernel, derivative_times_tangent = cross_kernels(
+                [tuple(array[part] for array in layer) for layer in rows],
+                columns,
+                input_covariance[part],
+            )
+            if "nngp" in names:
+                values["nngp"][part] = output_variance * kernel
+            if "ntk" in names:
+                values["ntk"][part] = output_variance * (kernel + derivative_times_tangent)
     if not all(np.isfinite(value).all() for value in values.values()):
         raise _overflow(
             "mlp_ntk",

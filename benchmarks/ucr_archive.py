@@ -28,7 +28,9 @@ Each (data set, method) is one unit of work whose result is one JSON file,
 unit ends: ``"status": "ok"`` with the test accuracy, or ``"failed"`` with the
 traceback. A rerun skips the units whose file says ``ok`` and retries the
 failed ones, so a killed run resumes where it stopped and a failure on one set
-never loses the others. Progress goes to stderr, one line per unit.
+never loses the others. Each unit runs in a process of its own, so a unit that
+the system kills (out of memory, say) is recorded as failed with its exit code
+while the unit beside it finishes. Progress goes to stderr, one line per unit.
 
 ``python benchmarks/ucr_archive.py`` runs everything (``--workers 2``
 processes, each unit on one core); ``--datasets A,B`` and ``--methods RNTK,DTW``
@@ -42,13 +44,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
 import platform
 import sys
 import time
 import traceback
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -462,6 +465,42 @@ def run_unit(name: str, method: str, results: Path, protocol_name: str, cores: i
     return result
 
 
+def run_isolated(units: list, workers: int, arguments: tuple, report) -> None:
+    """Run each unit in a process of its own, ``workers`` at a time, and ``report`` it.
+
+    A unit whose process dies (the system kills the largest process when memory
+    runs out) is recorded as failed with its exit code, and the units running
+    beside it go on; in a shared process pool one death would break the pool and
+    lose them all.
+    """
+    results = arguments[0]
+    queue, running = list(units), {}
+    while queue or running:
+        while queue and len(running) < workers:
+            unit = queue.pop(0)
+            process = multiprocessing.Process(target=run_unit, args=(*unit, *arguments))
+            process.start()
+            running[process.sentinel] = (process, unit, time.perf_counter())
+        for sentinel in multiprocessing.connection.wait(list(running)):
+            process, unit, started = running.pop(sentinel)
+            process.join()
+            if process.exitcode == 0:
+                result = read_result(result_path(results, *unit))
+            else:
+                result = {
+                    "dataset": unit[0],
+                    "method": unit[1],
+                    "date": time.strftime("%Y-%m-%d"),
+                    "machine": machine(),
+                    "status": "failed",
+                    "error": f"the unit's process died with exit code {process.exitcode} "
+                    "(-9: killed, for example by the system when memory ran out)",
+                    "seconds": time.perf_counter() - started,
+                }
+                write_result(result_path(results, *unit), result)
+            report(unit, result)
+
+
 def estimated_cost(name: str) -> float:
     """A rough order of the units, cheapest first, so that results land early."""
     try:
@@ -555,13 +594,7 @@ def main(argv=None) -> int:
         for unit in todo:
             report(unit, run_unit(*unit, results, protocol_name, args.cores_per_unit))
     else:
-        with ProcessPoolExecutor(args.workers) as pool:
-            futures = {
-                pool.submit(run_unit, *unit, results, protocol_name, args.cores_per_unit): unit
-                for unit in todo
-            }
-            for future in as_completed(futures):
-                report(futures[future], future.result())
+        run_isolated(todo, args.workers, (results, protocol_name, args.cores_per_unit), report)
     log(f"done: {finished} units, {failed} failed, {(time.perf_counter() - start) / 60:.1f} min")
     return 0
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -32,6 +35,28 @@ def statuses(folder: Path) -> dict[tuple[str, str], str]:
         (path.parent.name, path.stem): json.loads(path.read_text())["status"]
         for path in folder.glob("*/*.json")
     }
+
+
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork",
+    reason="the killing runner reaches the unit's process only when it is forked",
+)
+def test_a_unit_whose_process_is_killed_is_recorded_and_the_others_go_on(tmp_path, monkeypatch):
+    # The system kills the largest process when memory runs out: that unit fails with
+    # its exit code, and the unit running beside it on the other worker finishes.
+    def killed(data, protocol, cores=1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setitem(ucr_archive.RUNNERS, "Polynomial", killed)
+    arguments = ["--quick", "--workers", "2", "--methods", "RBF,Polynomial"]
+    assert ucr_archive.main([*arguments, "--results", str(tmp_path)]) == 0
+    units = statuses(tmp_path)
+    assert units == {
+        **{(name, "RBF"): "ok" for name in ucr_archive.QUICK_DATASETS},
+        **{(name, "Polynomial"): "failed" for name in ucr_archive.QUICK_DATASETS},
+    }
+    record = json.loads((tmp_path / "Chinatown" / "Polynomial.json").read_text())
+    assert "died with exit code -9" in record["error"] and record["seconds"] >= 0
 
 
 def test_quick_run_writes_one_file_per_unit_resumes_and_keeps_failures(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 
+from ..options import check_positive_integer
 from ..sequences import as_sequences
 
 #: The four read-out heads of :mod:`rntk.heads`, cheapest first: the last
@@ -68,10 +68,7 @@ def mean_pool_stride(X, max_pooled_states: int) -> int:
     >>> mean_pool_stride(np.zeros((4, 20)), 32)
     1
     """
-    if isinstance(max_pooled_states, bool) or not (
-        isinstance(max_pooled_states, numbers.Integral) and max_pooled_states >= 1
-    ):
-        raise ValueError(f"max_pooled_states must be a positive integer, got {max_pooled_states!r}")
+    max_pooled_states = check_positive_integer(max_pooled_states, "max_pooled_states")
     longest = int(as_sequences(X, "X").lengths.max())
     return -(-longest // max_pooled_states)
 

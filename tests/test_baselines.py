@@ -184,6 +184,22 @@ def test_mlp_ntk_in_blocks_of_rows_is_the_whole_matrix_bit_for_bit(monkeypatch, 
     np.testing.assert_allclose(blocks.ntk, reference, rtol=ORACLE_RTOL, atol=1e-14)
 
 
+@pytest.mark.parametrize("block_pairs", [1, 3 * 17, 5 * 17 + 4])
+def test_mlp_ntk_symmetric_in_blocks_of_rows_is_the_whole_matrix(monkeypatch, block_pairs):
+    # The symmetric Gram's dual map and its averaging of the two halves, in blocks.
+    X = np.random.default_rng(9).standard_normal((17, 6))
+    whole = mlp_ntk(X, depth=3, sigma_b=0.4, get=("nngp", "ntk"))
+    monkeypatch.setattr("rntk.baselines.MLP_BLOCK_PAIRS", block_pairs)
+    blocks = mlp_ntk(X, depth=3, sigma_b=0.4, get=("nngp", "ntk"))
+    np.testing.assert_array_equal(blocks.nngp, whole.nngp)
+    np.testing.assert_array_equal(blocks.ntk, whole.ntk)
+    np.testing.assert_array_equal(blocks.ntk, blocks.ntk.T)
+    reference = np.array(
+        [[_mlp_ntk_backward_form(a, b, 3, np.sqrt(2), 0.4, 1.0)[0] for b in X] for a in X]
+    )
+    np.testing.assert_allclose(blocks.ntk, reference, rtol=ORACLE_RTOL, atol=1e-14)
+
+
 def test_mlp_ntk_symmetric_diagonal_is_exact():
     X = np.random.default_rng(3).standard_normal((5, 9))
     K = mlp_ntk(X, depth=3, sigma_w=1.1, sigma_b=0.3)

@@ -979,6 +979,32 @@ def test_kernel_cv_reads_the_given_diagonal_for_cosine_test_rows():
     assert clone(default).get_params()["kernel"] is polynomial_kernel
 
 
+def test_kernel_cv_takes_test_self_kernels_from_gram_blocks_not_the_whole_gram(monkeypatch):
+    # Without a diagonal function the test rows' self-kernels come from the
+    # diagonals of Gram blocks of the test samples (the whole Gram of a large test
+    # set does not fit in memory): blocks of 4 here, a last one of 2, in order.
+    monkeypatch.setattr("rntk.sklearn._classifier_cv.SELF_KERNEL_BLOCK", 4)
+    X, y = vector_classes(21, n=40)
+    shapes = []
+
+    def kernel(X, X2=None, **params):
+        if X2 is None:
+            shapes.append(len(X))
+        return polynomial_kernel(X, X2, **params)
+
+    def diagonal(X, **params):
+        return (np.einsum("ij,ij->i", X, X) + 1.0) ** 2
+
+    options = {"param_grid": {"degree": [2], "gamma": [1.0]}, "kernel_scalings": ("cosine",)}
+    default = KernelClassifierCV(kernel, Cs=(1.0,), **options).fit(X[:24], y[:24])
+    given = KernelClassifierCV(kernel, Cs=(1.0,), diagonal=diagonal, **options)
+    given.fit(X[:24], y[:24])
+    shapes.clear()
+    decision = default.decision_function(X[24:34])
+    assert shapes == [4, 4, 2]
+    np.testing.assert_allclose(decision, given.decision_function(X[24:34]), rtol=1e-12)
+
+
 # --- RNTKFeatures ----------------------------------------------------------------
 
 

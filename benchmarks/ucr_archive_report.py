@@ -22,6 +22,9 @@ folder); ``REPORT.md`` also goes to stdout. Its sections:
 5. total wall time per method;
 6. a critical-difference diagram of the computed methods over the common sets
    (aeon's ``plot_critical_difference``);
+7. the RNTK against MiniRocket, the best of the other kernels on each set and
+   DTW, by series length and training-set size, with a scatter plot per set
+   (``rntk_against_others.png``);
 
 then the published columns with their sources and coverage, and the failed
 units. ``accuracy.csv`` holds one row per data set: its facts, each method's
@@ -52,6 +55,7 @@ from comparison import (
     p90,
     p95,
     pma,
+    wins_ties_losses,
 )
 from published import Published, published_accuracies
 
@@ -534,6 +538,140 @@ def cd_diagram_section(results: Results, out: Path) -> list[str]:
     ]
 
 
+#: The kernels the RNTK is set against as one column, the best of them per set.
+OTHER_KERNELS = ("RBF", "Polynomial", "MLP-NTK")
+BEST_KERNEL = "best other kernel"
+#: Bands of the longest series of a set and of its training split, inclusive; None: no bound.
+LENGTH_BANDS = ((1, 150), (151, 500), (501, None))
+TRAIN_BANDS = ((1, 60), (61, 300), (301, None))
+
+
+def band_label(band: tuple[int, int | None]) -> str:
+    """``1-60`` or ``over 300``."""
+    low, high = band
+    return f"over {low - 1}" if high is None else f"{low}-{high}"
+
+
+def in_band(value: object, band: tuple[int, int | None]) -> bool:
+    """Whether an integer ``value`` lies in ``band`` (False for a missing value)."""
+    low, high = band
+    return isinstance(value, int) and value >= low and (high is None or value <= high)
+
+
+def comparators(results: Results) -> tuple[np.ndarray, list[str]]:
+    """MiniRocket, the best of the other kernels per set and DTW, as far as they were run.
+
+    The best-kernel column is the largest accuracy among ``OTHER_KERNELS`` on
+    a set, and missing (NaN) unless every one of them that was run has a
+    result there, so that it never stands for fewer kernels than it says.
+    """
+    columns, labels = [], []
+    kernels = [results.methods.index(m) for m in OTHER_KERNELS if m in results.methods]
+    if kernels:
+        columns.append(np.max(results.table[:, kernels], axis=1))  # NaN if any is NaN
+        labels.append(BEST_KERNEL)
+    for method in ("MiniRocket", "DTW"):
+        if method in results.methods:
+            columns.append(results.table[:, results.methods.index(method)])
+            labels.append(method)
+    return np.stack(columns, axis=1) if columns else np.empty((len(results.datasets), 0)), labels
+
+
+def kind_of_data_section(results: Results, out: Path) -> list[str]:
+    """Section 7: the RNTK against MiniRocket, the best other kernel and DTW, by kind of data."""
+    lines = ["## 7. By kind of data", ""]
+    figure_name = "rntk_against_others.png"
+    (out / figure_name).unlink(missing_ok=True)
+    others, labels = comparators(results)
+    if REFERENCE not in results.methods or not labels:
+        return lines + ["Not made: it needs the RNTK and at least one method to set it against."]
+    rntk = results.table[:, results.methods.index(REFERENCE)]
+    infos = [results.info(dataset) for dataset in results.datasets]
+    groups = [("all sets", np.ones(len(infos), dtype=bool))]
+    for title, key, bands in (
+        ("length", "max_length", LENGTH_BANDS),
+        ("training series", "n_train", TRAIN_BANDS),
+    ):
+        for band in bands:
+            inside = np.array([in_band(info.get(key), band) for info in infos], dtype=bool)
+            groups.append((f"{title} {band_label(band)}", inside))
+    lines += [
+        "Each cell: the RNTK's mean accuracy minus the other column's, in points, over the "
+        "sets of the row where both have a result, then the RNTK's wins/ties/losses and the "
+        "number of those sets. The length is the longest series of a set. "
+        f"*{BEST_KERNEL.capitalize()}*: on each set the most accurate of "
+        f"{', '.join(m for m in OTHER_KERNELS if m in results.methods)}, so it holds "
+        "hindsight the RNTK does not have.",
+        "",
+    ]
+    rows = []
+    for name, inside in groups:
+        cells = [name]
+        for column in range(len(labels)):
+            pair = np.stack([rntk, others[:, column]], axis=1)[inside]
+            pair = pair[~np.isnan(pair).any(axis=1)]
+            if len(pair) == 0:
+                cells.append(MISSING)
+                continue
+            wins, ties, losses = wins_ties_losses(pair, reference=0)[1]
+            difference = 100 * (pair[:, 0].mean() - pair[:, 1].mean())
+            cells.append(f"{difference:+.1f} ({wins}/{ties}/{losses} of {len(pair)})")
+        rows.append(cells)
+    lines += markdown_table(
+        ["Sets", *(f"RNTK - {label}" for label in labels)], rows, "l" + "r" * len(labels)
+    )
+    if draw_scatter(rntk, others, labels, infos, out / figure_name):
+        lines += [
+            "",
+            "Per set, the RNTK's accuracy against each other column's (above the diagonal the "
+            "RNTK is better), coloured by the length of the series.",
+            "",
+            f"![the RNTK against the other methods per set]({figure_name})",
+        ]
+    return lines
+
+
+def draw_scatter(
+    rntk: np.ndarray, others: np.ndarray, labels: list[str], infos: list[dict], path: Path
+) -> bool:
+    """One panel per column of ``others``: the RNTK's accuracy against it; False if not drawn."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib import colors, pyplot
+    except ImportError:
+        return False
+    lengths = np.array([info.get("max_length") or np.nan for info in infos], dtype=float)
+    shown = np.isfinite(lengths)
+    if not shown.any():
+        return False
+    norm = colors.LogNorm(vmin=np.nanmin(lengths), vmax=max(np.nanmax(lengths), 2.0))
+    figure, axes = pyplot.subplots(
+        1, len(labels), figsize=(4 * len(labels) + 1, 4.2), squeeze=False, layout="constrained"
+    )
+    for axis, column, label in zip(axes[0], others.T, labels, strict=True):
+        both = shown & ~np.isnan(rntk) & ~np.isnan(column)
+        points = axis.scatter(
+            100 * column[both],
+            100 * rntk[both],
+            c=lengths[both],
+            norm=norm,
+            cmap="viridis",
+            s=22,
+            edgecolors="black",
+            linewidths=0.3,
+        )
+        axis.plot([0, 100], [0, 100], color="grey", linewidth=0.8, zorder=0)
+        axis.set(xlim=(0, 101), ylim=(0, 101), aspect="equal", xlabel=f"{label} (%)")
+        axis.set_title(f"RNTK against {label}", fontsize="medium")
+    axes[0][0].set_ylabel("RNTK (%)")
+    figure.colorbar(points, ax=axes[0].tolist(), label="series length (longest)")
+    figure.savefig(path, bbox_inches="tight", dpi=130)
+    pyplot.close(figure)
+    return True
+
+
 def published_section(results: Results, published: Published) -> list[str]:
     """The published columns: source and the report's sets each covers."""
     lines = ["## Published columns", ""]
@@ -653,6 +791,7 @@ def report(results_folder: Path, out: Path, command: str) -> str:
         regret_section(results),
         time_section(results),
         cd_diagram_section(results, out),
+        kind_of_data_section(results, out),
         published_section(results, published),
         failures_section(results, problems),
     ]

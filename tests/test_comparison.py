@@ -554,6 +554,12 @@ def test_report_on_partial_results(tmp_path, fake_published, capsys):
     else:
         assert "Not drawn" in text
 
+    # 7. By kind of data: RBF is the best other kernel; every set has 150 steps and 50
+    # series. RNTK 0.92 against RBF 0.8548 on 3 sets, 0.88 against DTW 0.8033 on 2.
+    assert "| all sets | +6.5 (3/0/0 of 3) | +7.7 (2/0/0 of 2) |" in lines
+    assert "| length 1-150 | +6.5 (3/0/0 of 3) | +7.7 (2/0/0 of 2) |" in lines
+    assert "| length 151-500 | – | – |" in lines
+
     # Published columns and failures.
     assert "| X (published) | a test | 2/4 | ArrowHead, Beef |" in lines
     assert "- Y left out: a test" in lines
@@ -573,3 +579,59 @@ def test_report_of_no_results(tmp_path, fake_published):
     assert "No data set has a result for every computed method yet." in text
     assert "No RNTK result yet." in text
     assert not (out / "cd_diagram.png").exists()
+
+
+def test_kind_of_data_section_by_hand(tmp_path):
+    """Section 7 on three sets whose bands differ, worked by hand."""
+
+    def unit(dataset, method, accuracy, n_train, length):
+        info = {"n_train": n_train, "max_length": length}
+        record = {"dataset_info": info}
+        return ucr_archive_report.Unit(dataset, method, "ok", accuracy, 1.0, 1, record)
+
+    # Short (24 steps, 20 series), medium (300 steps, 100) and long (900 steps, 500).
+    sets = {"A": (20, 24), "B": (100, 300), "C": (500, 900)}
+    accuracies = {  # RNTK, RBF, Polynomial, MiniRocket
+        "A": (0.80, 0.70, 0.90, 1.00),
+        "B": (0.60, 0.50, 0.55, 0.60),
+        "C": (0.90, 0.95, np.nan, 0.70),  # no polynomial result: no best kernel on C
+    }
+    methods = ["RNTK", "RBF", "Polynomial", "MiniRocket"]
+    units = [
+        unit(name, method, value, *sets[name])
+        for name, values in accuracies.items()
+        for method, value in zip(methods, values, strict=True)
+        if not np.isnan(value)
+    ]
+    results = ucr_archive_report.arrange(units)
+    assert results.methods == methods
+
+    others, labels = ucr_archive_report.comparators(results)
+    assert labels == ["best other kernel", "MiniRocket"]
+    np.testing.assert_array_equal(others[:, 0], [0.90, 0.55, np.nan])
+
+    lines = ucr_archive_report.kind_of_data_section(results, tmp_path)
+    # Best kernel, A and B: RNTK 0.70 against 0.725, one loss (A) and one win (B).
+    # MiniRocket, all three: RNTK 0.7667 against 0.7667: a loss, a tie and a win.
+    assert "| all sets | -2.5 (1/0/1 of 2) | +0.0 (1/1/1 of 3) |" in lines
+    assert "| length 1-150 | -10.0 (0/0/1 of 1) | -20.0 (0/0/1 of 1) |" in lines
+    assert "| length 151-500 | +5.0 (1/0/0 of 1) | +0.0 (0/1/0 of 1) |" in lines
+    assert "| length over 500 | – | +20.0 (1/0/0 of 1) |" in lines
+    assert "| training series 61-300 | +5.0 (1/0/0 of 1) | +0.0 (0/1/0 of 1) |" in lines
+    assert "| training series over 300 | – | +20.0 (1/0/0 of 1) |" in lines
+    if any("rntk_against_others.png" in line for line in lines):
+        assert (tmp_path / "rntk_against_others.png").stat().st_size > 0
+
+
+def test_kind_of_data_section_needs_the_rntk_and_a_comparator(tmp_path):
+    units = [ucr_archive_report.Unit("A", "RBF", "ok", 0.5, 1.0, 1, {})]
+    lines = ucr_archive_report.kind_of_data_section(ucr_archive_report.arrange(units), tmp_path)
+    assert lines[-1].startswith("Not made: it needs the RNTK")
+
+
+def test_bands_are_inclusive_and_open_above():
+    band = ucr_archive_report.TRAIN_BANDS
+    assert [ucr_archive_report.band_label(b) for b in band] == ["1-60", "61-300", "over 300"]
+    assert ucr_archive_report.in_band(60, band[0]) and not ucr_archive_report.in_band(61, band[0])
+    assert ucr_archive_report.in_band(10**6, band[2])
+    assert not ucr_archive_report.in_band(None, band[0])

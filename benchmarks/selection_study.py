@@ -205,6 +205,8 @@ def rule_choices(record: dict, heads: list[str], rule: str) -> list[int]:
       mean (its split scores' spread / sqrt(splits)), by decreasing mean;
     * ``vote-top5``: the five best candidates;
     * ``heads``: the best candidate of each read-out head (``selection="vote"``);
+    * ``mean-heads``: the best candidate of each mean-pooled head (mean, bi-mean),
+      a prior against the last-step heads;
     * ``+sum``: the sums of the four heads' kernels are candidates too.
 
     ``-r3`` rules read the first 3 repeats of the inner folds (the estimator's
@@ -224,6 +226,10 @@ def rule_choices(record: dict, heads: list[str], rule: str) -> list[int]:
         return [r for r in by_score if means[r] >= means[best] - margin]
     if rule.startswith("vote-top5"):
         return by_score[:5]
+    if rule.startswith("mean-heads"):
+        groups = [g for g in ("mean", "bi-mean") if g in heads]
+        leaders = [first_best(means, allowed & (np.array(heads) == g)) for g in groups]
+        return sorted(leaders, key=lambda r: (-means[r], r))
     if rule.startswith("heads"):
         groups = sorted({h for h, ok in zip(heads, allowed, strict=True) if ok})
         leaders = [first_best(means, allowed & (np.array(heads) == g)) for g in groups]
@@ -254,6 +260,7 @@ RULES = (
     "heads-r3",
     "heads-r10",
     "heads+sum-r3",
+    "mean-heads-r3",
 )
 
 

@@ -337,7 +337,7 @@ def main(argv=None) -> int:
         other = np.array([s[column] for s in summaries.values()])
         same = np.allclose(other, default)
         p_values.append(
-            "–" if same else f"{wilcoxon(other, default, zero_method='zsplit').pvalue:.2f}"
+            "–" if same else f"{wilcoxon(other, default, zero_method='zsplit').pvalue:.2g}"
         )
     lines.append("| p against heads-r3 | " + " | ".join(p_values) + " | – |")
     lines.append("")

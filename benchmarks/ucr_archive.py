@@ -30,7 +30,9 @@ traceback. A rerun skips the units whose file says ``ok`` and retries the
 failed ones, so a killed run resumes where it stopped and a failure on one set
 never loses the others. Each unit runs in a process of its own, so a unit that
 the system kills (out of memory, say) is recorded as failed with its exit code
-while the unit beside it finishes. Progress goes to stderr, one line per unit.
+while the unit beside it finishes. Progress goes to stderr, one line per unit,
+and every ``--progress-every`` minutes a line naming the units still running
+and for how long (a large set's unit can take an hour).
 
 ``python benchmarks/ucr_archive.py`` runs everything (``--workers 2``
 processes, each unit on one core); ``--datasets A,B`` and ``--methods RNTK,DTW``
@@ -49,6 +51,7 @@ import multiprocessing.connection
 import os
 import platform
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -465,7 +468,9 @@ def run_unit(name: str, method: str, results: Path, protocol_name: str, cores: i
     return result
 
 
-def run_isolated(units: list, workers: int, arguments: tuple, report) -> None:
+def run_isolated(
+    units: list, workers: int, arguments: tuple, report, heartbeat: Heartbeat | None = None
+) -> None:
     """Run each unit in a process of its own, ``workers`` at a time, and ``report`` it.
 
     A unit whose process dies (the system kills the largest process when memory
@@ -481,9 +486,13 @@ def run_isolated(units: list, workers: int, arguments: tuple, report) -> None:
             process = multiprocessing.Process(target=run_unit, args=(*unit, *arguments))
             process.start()
             running[process.sentinel] = (process, unit, time.perf_counter())
+            if heartbeat is not None:
+                heartbeat.started(unit)
         for sentinel in multiprocessing.connection.wait(list(running)):
             process, unit, started = running.pop(sentinel)
             process.join()
+            if heartbeat is not None:
+                heartbeat.ended(unit)
             if process.exitcode == 0:
                 result = read_result(result_path(results, *unit))
             else:
@@ -499,6 +508,50 @@ def run_isolated(units: list, workers: int, arguments: tuple, report) -> None:
                 }
                 write_result(result_path(results, *unit), result)
             report(unit, result)
+
+
+class Heartbeat:
+    """Logs the units still running, and for how long, every ``every`` seconds.
+
+    A daemon thread, so that the line comes whether a unit runs in this
+    process (one worker) or in a child process (several). ``every <= 0`` is
+    silent.
+    """
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.running: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        if self.every > 0:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def started(self, unit: tuple[str, str]) -> None:
+        with self._lock:
+            self.running[unit] = time.perf_counter()
+
+    def ended(self, unit: tuple[str, str]) -> None:
+        with self._lock:
+            self.running.pop(unit, None)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            now = time.perf_counter()
+            with self._lock:
+                units = [
+                    f"{d} {m} ({(now - t) / 60:.0f} min)" for (d, m), t in self.running.items()
+                ]
+            if units:
+                log("still running: " + ", ".join(units))
 
 
 def estimated_cost(name: str) -> float:
@@ -534,6 +587,13 @@ def main(argv=None) -> int:
         default="scaled",
         help="scaled (default): CV on at most 200 series, pooled states within a budget; "
         "full: every series in CV, 32 states (today's protocol before the archive)",
+    )
+    parser.add_argument(
+        "--progress-every",
+        type=float,
+        default=10.0,
+        metavar="MINUTES",
+        help="log the units still running every so many minutes (0: never; default 10)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke form: two tiny sets")
     parser.add_argument("--list", action="store_true", help="print the units and their state")
@@ -590,11 +650,16 @@ def main(argv=None) -> int:
             f"({result['seconds']:.1f} s; {elapsed / 60:.1f} min elapsed)"
         )
 
-    if args.workers <= 1:
-        for unit in todo:
-            report(unit, run_unit(*unit, results, protocol_name, args.cores_per_unit))
-    else:
-        run_isolated(todo, args.workers, (results, protocol_name, args.cores_per_unit), report)
+    with Heartbeat(60 * args.progress_every) as heartbeat:
+        if args.workers <= 1:
+            for unit in todo:
+                heartbeat.started(unit)
+                result = run_unit(*unit, results, protocol_name, args.cores_per_unit)
+                heartbeat.ended(unit)
+                report(unit, result)
+        else:
+            arguments = (results, protocol_name, args.cores_per_unit)
+            run_isolated(todo, args.workers, arguments, report, heartbeat)
     log(f"done: {finished} units, {failed} failed, {(time.perf_counter() - start) / 60:.1f} min")
     return 0
 

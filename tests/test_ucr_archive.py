@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,41 @@ def test_quick_run_writes_one_file_per_unit_resumes_and_keeps_failures(
         assert method in text
     assert (tmp_path / "REPORT.md").read_text() == text
     assert (tmp_path / "accuracy.csv").exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_long_units_log_that_they_are_still_running(tmp_path, monkeypatch, capsys, workers):
+    if workers > 1 and multiprocessing.get_start_method() != "fork":
+        pytest.skip("the slow runner reaches the unit's process only when it is forked")
+
+    def slow(data, protocol, cores=1):
+        time.sleep(0.6)
+        return {"test_accuracy": 0.5}
+
+    monkeypatch.setitem(ucr_archive.RUNNERS, "RBF", slow)
+    arguments = ["--quick", "--workers", str(workers), "--methods", "RBF", "--datasets", "UnitTest"]
+    # 0.005 minutes: a line every 0.3 s while the 0.6 s unit runs.
+    assert (
+        ucr_archive.main([*arguments, "--results", str(tmp_path), "--progress-every", "0.005"]) == 0
+    )
+    log = capsys.readouterr().err
+    assert "still running: UnitTest RBF (0 min)" in log
+    assert statuses(tmp_path) == {("UnitTest", "RBF"): "ok"}
+
+    # Silent with 0, and never after the units have ended.
+    (tmp_path / "UnitTest" / "RBF.json").unlink()
+    assert ucr_archive.main([*arguments, "--results", str(tmp_path), "--progress-every", "0"]) == 0
+    assert "still running" not in capsys.readouterr().err
+
+
+def test_the_heartbeat_names_only_running_units(capsys):
+    with ucr_archive.Heartbeat(0.05) as heartbeat:
+        heartbeat.started(("A", "RNTK"))
+        heartbeat.started(("B", "DTW"))
+        heartbeat.ended(("A", "RNTK"))
+        time.sleep(0.2)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.endswith("still running: B DTW (0 min)") for line in lines)
 
 
 def test_pooled_states_follow_the_budget():

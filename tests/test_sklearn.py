@@ -613,6 +613,30 @@ def test_cv_with_only_single_member_classes_refits_the_first_candidate():
         }
 
 
+def test_cv_with_only_single_member_classes_votes_the_first_candidate_of_each_head():
+    # Unscored, every candidate ties: each head's first candidate votes, heads in grid order.
+    rng = np.random.default_rng(15)
+    X = rng.standard_normal((6, 9))
+    y = np.array(["a", "b", "c", "d", "e", "f"])
+    X_new = rng.standard_normal((10, 9))
+    grid = {"readout": ["last", "mean"], "bidirectional": [False, True], "sigma_w": [1.2, 1.4]}
+    search = RNTKClassifierCV(grid, Cs=(0.1, 1.0))
+    with pytest.warns(UserWarning, match="the first candidate of each voting group"):
+        search.fit(X, y)
+    params = search.cv_results_["params"]
+    heads = [(p["readout"], p["bidirectional"]) for p in params]
+    # By hand: the first row of each head, in the order the heads first appear.
+    firsts = [heads.index(head) for head in dict.fromkeys(heads)]
+    assert len(firsts) == 4 and firsts[0] == 0
+    assert search.voters_ == firsts
+    for row in firsts:  # the first grid point of its head, the first scaling and C
+        assert params[row]["sigma_w"] == 1.2 and params[row]["C"] == 0.1
+        assert params[row]["kernel_scaling"] == "trace"
+    refitted = [search.refit_candidate(row, X, y).predict(X_new) for row in firsts]
+    assert search.predict(X_new).tolist() == majority([list(v) for v in refitted])
+    assert search.predict(X).tolist() == y.tolist()
+
+
 def test_stratified_subsample_keeps_proportions_and_two_of_every_class():
     from rntk.sklearn import _stratified_subsample
 

@@ -58,8 +58,10 @@ class RNTKClassifierCV(ClassifierMixin, _CrossValidatedSVM, _RNTKEstimator):
     part of every split and in no validation part, and the folds are
     stratified over the other classes. If no class has two sequences (Fungi of
     the UCR archive: 18 sequences, 18 classes), no candidate can be scored:
-    every score is NaN, a ``UserWarning`` says so, and the first candidate is
-    refitted.
+    every score is NaN, a ``UserWarning`` says so, and the first candidate of
+    each read-out head is refitted and votes (``selection="vote"``; with
+    ``"best"``, the first candidate alone): without validation nothing tells
+    the heads apart, which is the case the vote is for.
 
     With ``max_cv_samples`` the search scales to many training sequences:
     every candidate is cross-validated on a stratified subsample, and only the

@@ -164,12 +164,15 @@ class _CrossValidatedSVM:
         ``selection="vote"``: the best candidate (first on ties) of each group
         of candidates that share their values of the ``vote_by`` parameters,
         the groups ordered by their best mean validation accuracy (then by
-        order). ``"best"``, or no split: the best candidate alone.
+        order). With no split every candidate is unscored (NaN) and ties with
+        the others: each group's first candidate votes, the groups in order.
+        ``"best"``: the best candidate alone.
         """
         best = self.best_index_
-        if self.selection == "best" or self.n_splits_ == 0:
+        if self.selection == "best":
             return [best]
-        means = self.cv_results_["mean_test_score"]
+        # Unscored (NaN) counts as the lowest score, so that it ties with the others.
+        means = np.nan_to_num(self.cv_results_["mean_test_score"], nan=-np.inf)
         leaders: dict[tuple, int] = {}
         for row, params in enumerate(self.cv_results_["params"]):
             group = tuple(repr(self._grid_value(params, name)) for name in self.vote_by)
@@ -240,7 +243,8 @@ class _CrossValidatedSVM:
             warnings.warn(
                 "no class of y has two training samples, so cross-validation cannot score "
                 "any candidate: every score is NaN and the first candidate (in the order of "
-                "cv_results_) is refitted",
+                "cv_results_) is refitted; with selection='vote', the first candidate of "
+                "each voting group",
                 UserWarning,
                 stacklevel=3,
             )

@@ -142,6 +142,20 @@ def test_the_heartbeat_names_only_running_units(capsys):
     assert lines and all(line.endswith("still running: B DTW (0 min)") for line in lines)
 
 
+@pytest.mark.parametrize("name", ucr_archive.QUICK_DATASETS)
+def test_dtw_neighbours_of_all_test_series_at_once_are_aeons_predictions(name):
+    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+    data = ucr_archive.load(name)
+    train, test = data.train, data.test
+    predicted = ucr_archive.nearest_neighbour_dtw(train, data.y_train, test, cores=2)
+    model = KNeighborsTimeSeriesClassifier(distance="dtw", n_neighbors=1)
+    model.fit(ucr_archive.aeon_input(train), data.y_train)
+    expected = model.predict(ucr_archive.aeon_input(test))
+    assert predicted.shape == (len(test),)
+    np.testing.assert_array_equal(predicted, expected)
+
+
 def test_pooled_states_follow_the_budget():
     protocol = ucr_archive.SCALED
     data = ucr_archive.DataSet(

@@ -227,12 +227,10 @@ def rule_choices(record: dict, heads: list[str], rule: str) -> list[int]:
         return [r for r in by_score if means[r] >= means[best] - margin]
     if rule.startswith("vote-top5"):
         return by_score[:5]
-    if rule.startswith("mean-heads"):
-        groups = [g for g in ("mean", "bi-mean") if g in heads]
-        leaders = [first_best(means, allowed & (np.array(heads) == g)) for g in groups]
-        return sorted(leaders, key=lambda r: (-means[r], r))
-    if rule.startswith("heads"):
+    if rule.startswith(("heads", "mean-heads")):
         groups = sorted({h for h, ok in zip(heads, allowed, strict=True) if ok})
+        if rule.startswith("mean-heads"):
+            groups = [g for g in ("mean", "bi-mean") if g in groups]
         leaders = [first_best(means, allowed & (np.array(heads) == g)) for g in groups]
         return sorted(leaders, key=lambda r: (-means[r], r))
     raise ValueError(rule)

@@ -476,9 +476,7 @@ def run_unit(name: str, method: str, results: Path, protocol_name: str, cores: i
     return result
 
 
-def run_isolated(
-    units: list, workers: int, arguments: tuple, report, heartbeat: Heartbeat | None = None
-) -> None:
+def run_isolated(units: list, workers: int, arguments: tuple, report, heartbeat: Heartbeat) -> None:
     """Run each unit in a process of its own, ``workers`` at a time, and ``report`` it.
 
     A unit whose process dies (the system kills the largest process when memory
@@ -494,13 +492,11 @@ def run_isolated(
             process = multiprocessing.Process(target=run_unit, args=(*unit, *arguments))
             process.start()
             running[process.sentinel] = (process, unit, time.perf_counter())
-            if heartbeat is not None:
-                heartbeat.started(unit)
+            heartbeat.started(unit)
         for sentinel in multiprocessing.connection.wait(list(running)):
             process, unit, started = running.pop(sentinel)
             process.join()
-            if heartbeat is not None:
-                heartbeat.ended(unit)
+            heartbeat.ended(unit)
             if process.exitcode == 0:
                 result = read_result(result_path(results, *unit))
             else:

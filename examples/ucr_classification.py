@@ -51,12 +51,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from _common import SKTIME_SETS, example_arguments, example_parser, pyplot, show, write_results
+from _common import example_arguments, example_parser, pyplot, show, sktime_sets, write_results
 from scipy.stats import rankdata
 from sklearn.exceptions import ConvergenceWarning
 
 from rntk.baselines import median_squared_distance, mlp_ntk, polynomial_kernel, rbf_kernel
-from rntk.datasets import available_ucr, input_scalings, load_ucr, resample
+from rntk.datasets import input_scalings, load_ucr, resample
 from rntk.sklearn import (
     READOUT_HEADS,
     KernelClassifierCV,
@@ -94,7 +94,7 @@ if args.all and args.datasets:
 if args.datasets:
     names = [name.strip() for name in args.datasets.split(",") if name.strip()]
 elif args.all:
-    names = [name for name in SKTIME_SETS if name in available_ucr()]
+    names = sktime_sets()
 else:
     names = ["UnitTest"] if args.quick else ["GunPoint"]
 

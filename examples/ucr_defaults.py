@@ -22,19 +22,19 @@ import time
 
 import numpy as np
 from _common import (
-    SKTIME_SETS,
     Progress,
     example_arguments,
     pyplot,
     results_root,
     show,
+    sktime_sets,
     write_results,
 )
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import SVC
 
 import rntk
-from rntk.datasets import available_ucr, load_ucr, standardise_channels, z_normalise
+from rntk.datasets import load_ucr, standardise_channels, z_normalise
 
 # %% [markdown]
 # ## Settings
@@ -51,7 +51,7 @@ args = example_arguments(
     "How good is the default kernel? An SVM on rntk.kernel(X) with no tuning, on UCR/UEA data.",
 )
 # The nine sets that sktime's wheel carries (the archive's 60 are benchmarks/ucr_archive.py's).
-NAMES = ["UnitTest"] if args.quick else [name for name in SKTIME_SETS if name in available_ucr()]
+NAMES = ["UnitTest"] if args.quick else sktime_sets()
 C_VALUES = (0.01, 0.1, 1.0, 10.0, 100.0)
 KERNELS = {
     "ReLU, defaults": {"activation": "relu"},

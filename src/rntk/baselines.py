@@ -322,6 +322,11 @@ def polynomial_kernel(
 MLP_BLOCK_PAIRS = 2**22
 
 
+def _rows_per_block(n_columns: int) -> int:
+    """Rows of ``n_columns`` pairs each that fit in :data:`MLP_BLOCK_PAIRS` (at least one)."""
+    return max(1, MLP_BLOCK_PAIRS // max(n_columns, 1))
+
+
 def _symmetrise(matrix: np.ndarray, block: int) -> None:
     """``matrix = (matrix + matrix.T) / 2`` in place, a block of rows at a time.
 
@@ -471,7 +476,7 @@ def mlp_ntk(
             row_variance, row_kernel, row_derivative = row_layers[layer]
             column_variance = column_layers[layer][0]
             # The dual map's temporaries, a block of rows at a time (it acts pair by pair).
-            block = max(1, MLP_BLOCK_PAIRS // max(covariance.shape[1], 1))
+            block = _rows_per_block(covariance.shape[1])
             for start in range(0, covariance.shape[0], block):
                 part = slice(start, start + block)
                 kernel_out[part], derivative_out[part] = relu.dual(
@@ -510,7 +515,7 @@ def mlp_ntk(
     # each pair's arithmetic is its own. A symmetric Gram is one block, as its
     # two halves are averaged at every layer.
     n_rows, n_columns = input_covariance.shape
-    block_rows = n_rows if symmetric else max(1, MLP_BLOCK_PAIRS // max(n_columns, 1))
+    block_rows = n_rows if symmetric else _rows_per_block(n_columns)
     for start in range(0, n_rows, block_rows):
         part = slice(start, start + block_rows)
         with np.errstate(over="ignore", invalid="ignore"):
